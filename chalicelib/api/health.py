@@ -1,0 +1,31 @@
+"""/health, /openapi.json and /docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.openapi import DOCS_PAGE, document
+from chalicelib.api.routing import Ctx, route
+from chalicelib.domain.errors import Unavailable
+from chalicelib.store.health import table_reachable
+
+bp = Blueprint(__name__)
+
+
+@route(bp, "/health", "GET", summary="200 when the table is reachable", auth_mode="none")
+def health(ctx: Ctx) -> dict[str, Any]:
+    if not table_reachable():
+        raise Unavailable("The table is not reachable.")
+    return {"status": "ok"}
+
+
+@route(bp, "/openapi.json", "GET", summary="This API's OpenAPI 3 document", auth_mode="none")
+def openapi(ctx: Ctx) -> dict[str, Any]:
+    return document()
+
+
+@route(bp, "/docs", "GET", summary="Interactive API documentation", auth_mode="none")
+def docs(ctx: Ctx) -> Response:
+    return Response(body=DOCS_PAGE, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})

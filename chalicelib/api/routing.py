@@ -1,0 +1,195 @@
+"""How every route is declared: auth, body parsing, errors, and the OpenAPI record.
+
+``route`` wraps a view so that it receives a :class:`Ctx` (the caller, the
+validated body, query helpers) and may return a dict, a :class:`Reply` or an
+idempotency replay; every exception becomes a JSON error in ``api/errors.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from chalice import Blueprint, Chalice, Response
+from chalice.app import Request
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.api import errors
+from chalicelib.domain import auth
+from chalicelib.domain.errors import DomainError, Invalid, Unauthorized
+from chalicelib.settings import get_settings
+from chalicelib.store.idempotency import Replay
+
+# Curl's -d sends form encoding by default; every body is parsed as JSON whatever
+# its label, so a JSON body works and anything else gets a clear 400.
+CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
+AuthMode = Literal["required", "optional", "none"]
+MAX_LIMIT, DEFAULT_LIMIT = 100, 20
+
+
+class ThreadSafeChalice(Chalice):
+    """``current_request`` per thread: ``chalice local`` serves requests on many threads,
+    and Chalice keeps the request on the shared app object (safe on Lambda, one
+    request per process, but not locally)."""
+
+    _local = threading.local()
+
+    @property  # type: ignore[override]
+    def current_request(self) -> Request | None:
+        return getattr(self._local, "request", None)
+
+    @current_request.setter
+    def current_request(self, value: Request | None) -> None:
+        self._local.request = value
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RouteDoc:
+    method: str
+    path: str
+    summary: str
+    auth: AuthMode
+    body: type[BaseModel] | None
+    status: int
+    tag: str
+    query: dict[str, str]
+    headers: dict[str, str]
+
+
+ROUTES: list[RouteDoc] = []
+
+
+class Ctx:
+    def __init__(self, request: Request, caller: auth.Caller | None, body: Any) -> None:
+        self.request = request
+        self._caller = caller
+        self.body = body
+
+    @property
+    def caller(self) -> auth.Caller:
+        if self._caller is None:  # only on routes declared auth="none"/"optional"
+            raise Unauthorized("Sign in first.", code="MissingToken")
+        return self._caller
+
+    @property
+    def maybe_caller(self) -> auth.Caller | None:
+        return self._caller
+
+    def query(self, name: str, max_length: int = 200) -> str | None:
+        params = self.request.query_params or {}
+        value = params.get(name)
+        if value is not None and len(value) > max_length:
+            raise _bad_param(name, f"at most {max_length} characters")
+        return value
+
+    def page(self) -> tuple[int, str | None]:
+        raw = self.query("limit", 10)
+        limit = DEFAULT_LIMIT
+        if raw is not None:
+            if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+                raise _bad_param("limit", f"a whole number from 1 to {MAX_LIMIT}")
+            limit = int(raw)
+        return limit, self.query("cursor", 4000) or None
+
+    def header(self, name: str) -> str | None:
+        value: str | None = self.request.headers.get(name)
+        return value
+
+
+def _bad_param(name: str, message: str) -> Invalid:
+    return Invalid(f"Query parameter {name}: {message}.", details=[{"field": name, "message": message}])
+
+
+def route(
+    bp: Blueprint,
+    path: str,
+    method: str,
+    *,
+    summary: str,
+    auth_mode: AuthMode = "required",
+    body: type[BaseModel] | None = None,
+    status: int = 200,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    tag = bp.import_name.rsplit(".", 1)[-1] if hasattr(bp, "import_name") else "api"
+    ROUTES.append(RouteDoc(method, path, summary, auth_mode, body, status, tag, query or {}, headers or {}))
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def view(**params: str) -> Response:
+            try:
+                request = bp.current_request
+                ctx = Ctx(request, _caller(request, auth_mode), _body(request, body))
+                return _respond(fn(ctx, **params), status)
+            except DomainError as err:
+                return errors.from_domain(err)
+            except ValidationError as err:
+                return errors.from_validation(err)
+            except Exception as exc:
+                return errors.internal(exc)
+
+        bp.route(path, methods=[method], content_types=CONTENT_TYPES)(view)
+        return fn
+
+    return decorate
+
+
+def _caller(request: Request, mode: AuthMode) -> auth.Caller | None:
+    header = request.headers.get("authorization")
+    if mode == "none" or (mode == "optional" and not header):
+        return None
+    return auth.authenticate(header)
+
+
+def _body(request: Request, model: type[BaseModel] | None) -> Any:
+    raw: bytes = request.raw_body or b""
+    limit = get_settings().max_body_bytes
+    if len(raw) > limit:
+        raise Invalid(f"The body is larger than {limit} bytes.", code="BodyTooLarge")
+    if model is None:
+        return None
+    if not raw.strip():
+        raise Invalid("This request needs a JSON body.", code="MissingBody")
+    return model.model_validate_json(raw)
+
+
+def _respond(result: Any, status: int) -> Response:
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, Replay):
+        return Response(body=result.body, status_code=result.status_code, headers=_JSON)
+    if isinstance(result, Reply):
+        if result.status == 204:
+            return Response(body="", status_code=204, headers=result.headers)
+        return Response(body=result.body, status_code=result.status, headers={**_JSON, **result.headers})
+    if status == 204:
+        return Response(body="", status_code=204)
+    return Response(body=result, status_code=status, headers=_JSON)
+
+
+_JSON = {"Content-Type": "application/json"}
+
+
+def page_body(items: list[Any], next_cursor: str | None) -> dict[str, Any]:
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def normalize_errors(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """Chalice answers some errors itself (405, 415, 500) as ``{Code, Message}``:
+    rewrite them into the API's ``{code, message}`` envelope."""
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body and "code" not in body:
+        response.body = {"code": body["Code"], "message": body.get("Message", "")}
+    return response

@@ -1,0 +1,164 @@
+"""Request bodies: strict pydantic models. Unknown fields, wrong types, over-long
+strings and out-of-range numbers are refused with a 400 naming each field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+MAX_TICKETS_PER_ORDER = 50  # an order and its tickets must fit one 100-item transaction
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+Username = Annotated[str, Field(min_length=3, max_length=30, pattern=r"^[A-Za-z0-9_.]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+Password = Annotated[str, Field(min_length=1, max_length=200)]
+Email = Annotated[EmailStr, Field(max_length=254)]
+Instant = Annotated[AwareDatetime, AfterValidator(_utc)]
+Role = Literal["user", "organizer", "support", "admin"]
+SectionCode = Annotated[str, Field(min_length=1, max_length=8, pattern=r"^[A-Z0-9]+$")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+class RegisterBody(Strict):
+    email: Email
+    username: Username
+    name: Name
+    password: Password
+
+
+class AdminRegisterBody(RegisterBody):
+    role: Role = "user"
+
+
+class LoginBody(Strict):
+    password: Password
+    email: Email | None = None
+    username: Username | None = None
+
+    @model_validator(mode="after")
+    def one_identifier(self) -> LoginBody:
+        if (self.email is None) == (self.username is None):
+            raise ValueError("give exactly one of email or username")
+        return self
+
+
+class UserPatchBody(Strict):
+    email: Email | None = None
+    username: Username | None = None
+    name: Name | None = None
+    role: Role | None = None
+    password: Password | None = None
+    current_password: Password | None = None
+
+
+class UserPutBody(Strict):
+    email: Email
+    username: Username
+    name: Name
+    role: Role | None = None
+    password: Password | None = None
+    current_password: Password | None = None
+
+
+class Venue(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    address: Annotated[str, Field(min_length=1, max_length=500)]
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+
+
+class SectionBody(Strict):
+    code: SectionCode
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    price_cents: Annotated[int, Field(ge=0, le=100_000_000)]
+    currency: Currency = "AUD"
+    capacity: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    rows: Annotated[int, Field(ge=1, le=500)] | None = None
+    seats_per_row: Annotated[int, Field(ge=1, le=500)] | None = None
+
+    @model_validator(mode="after")
+    def ga_or_reserved(self) -> SectionBody:
+        reserved = self.rows is not None or self.seats_per_row is not None
+        if reserved and (self.rows is None or self.seats_per_row is None):
+            raise ValueError("reserved seating needs both rows and seats_per_row")
+        if reserved == (self.capacity is not None):
+            raise ValueError("give either capacity (general admission) or rows and seats_per_row")
+        return self
+
+
+class SectionPatch(Strict):
+    code: SectionCode
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    price_cents: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
+    currency: Currency | None = None
+    capacity: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    rows: Annotated[int, Field(ge=1, le=500)] | None = None
+    seats_per_row: Annotated[int, Field(ge=1, le=500)] | None = None
+
+
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+Description = Annotated[str, Field(max_length=5000)]
+Category = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+ImageUrl = Annotated[str, Field(max_length=2000, pattern=r"^https?://")]
+PerOrder = Annotated[int, Field(ge=1, le=MAX_TICKETS_PER_ORDER)]
+
+
+class EventBody(Strict):
+    title: Title
+    description: Description = ""
+    category: Category
+    starts_at: Instant
+    ends_at: Instant | None = None
+    venue: Venue
+    image_url: ImageUrl | None = None
+    max_tickets_per_order: PerOrder = 10
+    sections: Annotated[list[SectionBody], Field(min_length=1, max_length=20)]
+
+    @model_validator(mode="after")
+    def consistent(self) -> EventBody:
+        _check_sections(self.sections)
+        if self.ends_at is not None and self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class EventPatchBody(Strict):
+    title: Title | None = None
+    description: Description | None = None
+    category: Category | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
+    venue: Venue | None = None
+    image_url: ImageUrl | None = None
+    max_tickets_per_order: PerOrder | None = None
+    sections: Annotated[list[SectionPatch], Field(min_length=1, max_length=20)] | None = None
+
+    @model_validator(mode="after")
+    def unique_codes(self) -> EventPatchBody:
+        if self.sections is not None:
+            _check_sections(self.sections)
+        return self
+
+
+def _check_sections(sections: list[SectionBody] | list[SectionPatch]) -> None:
+    codes = [s.code for s in sections]
+    if len(set(codes)) != len(codes):
+        raise ValueError("section codes must be unique")
+    currencies = {s.currency for s in sections if s.currency is not None}
+    if len(currencies) > 1:
+        raise ValueError("all sections of an event use one currency")
+
+
+class OrderBody(Strict):
+    section: SectionCode
+    quantity: Annotated[int, Field(ge=1, le=MAX_TICKETS_PER_ORDER)]

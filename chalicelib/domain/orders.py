@@ -1,0 +1,196 @@
+"""Buying general-admission tickets, reading and cancelling orders."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from chalicelib.auth.permissions import Permission
+from chalicelib.domain.auth import Caller
+from chalicelib.domain.errors import Conflict, Forbidden, Invalid, NotFound, SoldOut
+from chalicelib.domain.ids import iso, new_id, utcnow
+from chalicelib.domain.payments import Payment, provider
+from chalicelib.settings import get_settings
+from chalicelib.store import idempotency, keys
+from chalicelib.store import orders as store
+from chalicelib.store.events import CANCELLED as EVENT_CANCELLED
+from chalicelib.store.events import Event, Section, load_event
+from chalicelib.store.idempotency import IdempotencyRecord, Replay
+from chalicelib.store.orders import CONFIRMED, Order
+from chalicelib.store.pagination import Page
+from chalicelib.store.tx import ConditionFailed, TokenReused
+
+
+def view(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.order_id,
+        "event_id": order.event_id,
+        "user_id": order.user_id,
+        "status": order.status,
+        "section": order.section,
+        "quantity": int(order.quantity),
+        "tickets": store.ticket_views(order),
+        "unit_price_cents": int(order.unit_price_cents),
+        "total_cents": int(order.total_cents),
+        "currency": order.currency,
+        "created_at": order.created_at,
+        "cancelled_at": order.cancelled_at,
+    }
+
+
+def buy(
+    caller: Caller, event_id: str, section: str, quantity: int, idem: tuple[str, str] | None
+) -> Replay:
+    """Buy ``quantity`` general-admission tickets: one read, one transaction.
+
+    ``idem`` is (Idempotency-Key, request hash): a retry with the same key and
+    body replays the first response; the same key with another body is a 409.
+    """
+    idem_key = keys.idempotency(caller.id, idem[0]) if idem else None
+    event, sec, record = store.prefetch(event_id, section, idem_key)
+    now = utcnow()
+    if record is not None and idempotency.live(record, now):
+        return _replay(record, idem)
+    _check_sale(event, sec, section, quantity, now)
+    assert event is not None and sec is not None
+    order = _new_order(caller, event, sec, quantity, now)
+    payment = provider().charge(int(order.total_cents), order.currency, order.order_id)
+    order.payment_ref = payment.reference
+    body = view(order)
+    rec, token = None, None
+    if idem:
+        ttl = now + timedelta(seconds=get_settings().idempotency_ttl_seconds)
+        rec = idempotency.record(caller.id, idem[0], idem[1], 201, body, ttl)
+        token = idempotency.client_token(caller.id, idem[0], idem[1])
+    try:
+        store.place(order, rec, token)
+    except (ConditionFailed, TokenReused) as e:
+        provider().refund(payment)
+        return _lost_race(e, caller, section, idem)
+    except Exception:
+        provider().refund(payment)
+        raise
+    return Replay(201, body)
+
+
+def _check_sale(event: Event | None, sec: Section | None, code: str, quantity: int, now: Any) -> None:
+    if event is None:
+        raise NotFound("No such event.")
+    if event.status == EVENT_CANCELLED:
+        raise Conflict("The event is cancelled.", code="EventCancelled")
+    if event.starts_at <= iso(now):
+        raise Conflict("Sales are closed: the event has started.", code="SalesClosed")
+    if sec is None:
+        raise Invalid(f"The event has no section {code}.", details=[{"field": "section", "message": "unknown section"}])
+    if sec.kind != "ga":
+        raise Invalid(
+            f"Section {code} is reserved seating: choose seats.",
+            code="SeatsRequired",
+            details=[{"field": "section", "message": "reserved seating: choose seats"}],
+        )
+    if quantity > int(event.max_tickets_per_order):
+        message = f"At most {int(event.max_tickets_per_order)} tickets per order."
+        raise Invalid(message, code="TooManyTickets", details=[{"field": "quantity", "message": message}])
+    if int(sec.remaining) < quantity:
+        raise _sold_out(code, int(sec.remaining))
+
+
+def _sold_out(code: str, remaining: int) -> SoldOut:
+    return SoldOut(f"Not enough tickets left in section {code}.", section=code, remaining=remaining)
+
+
+def _new_order(caller: Caller, event: Event, sec: Section, quantity: int, now: Any) -> Order:
+    order_id = new_id()
+    return Order(
+        order_id=order_id,
+        event_id=event.event_id,
+        user_id=caller.id,
+        organizer_id=event.organizer_id,
+        status=CONFIRMED,
+        section=sec.code,
+        quantity=quantity,
+        unit_price_cents=int(sec.price_cents),
+        total_cents=int(sec.price_cents) * quantity,
+        currency=sec.currency,
+        ticket_ids=[store.ticket_id(order_id, n) for n in range(1, quantity + 1)],
+        created_at=iso(now),
+    )
+
+
+def _replay(record: IdempotencyRecord, idem: tuple[str, str] | None) -> Replay:
+    if idem is None or record.request_hash != idem[1]:
+        raise Conflict(
+            "This Idempotency-Key was used with a different request.", code="IdempotencyKeyReused"
+        )
+    return idempotency.as_replay(record)
+
+
+def _lost_race(e: Exception, caller: Caller, section: str, idem: tuple[str, str] | None) -> Replay:
+    if isinstance(e, TokenReused) or (isinstance(e, ConditionFailed) and "idempotency" in e):
+        # A concurrent request with the same key won: answer as it did.
+        record = idempotency.get(caller.id, idem[0], utcnow()) if idem else None
+        if record is None:
+            raise Conflict("A request with this Idempotency-Key is in progress.", code="IdempotencyKeyInProgress")
+        return _replay(record, idem)
+    assert isinstance(e, ConditionFailed)
+    if "event" in e:
+        raise Conflict("The event is no longer on sale.", code="EventCancelled")
+    if "section" in e:
+        raise _sold_out(section, e.old_number("section", "remaining") or 0)
+    raise Conflict("The order could not be written; retry.")
+
+
+def get(caller: Caller, order_id: str) -> Order:
+    """The order, for its owner or whoever may view everything; 404 for anyone else."""
+    order = store.get(order_id)
+    if order.user_id != caller.id and not caller.can(Permission.VIEW_ALL):
+        raise NotFound("No such order.")
+    return order
+
+
+def list_mine(caller: Caller, limit: int, cursor: str | None) -> Page[Order]:
+    return store.list_for_user(caller.id, limit, cursor)
+
+
+def cancel(caller: Caller, order_id: str) -> Order:
+    """Cancel and refund: owner, the event's organizer, or can_edit_all; 409 twice or once started."""
+    order = store.get(order_id)
+    allowed = caller.id in (order.user_id, order.organizer_id) or caller.can(Permission.EDIT_ALL)
+    if not allowed:
+        if caller.can(Permission.VIEW_ALL):
+            raise Forbidden("You may not cancel this order.")
+        raise NotFound("No such order.")
+    event = load_event(order.event_id)
+    if order.status != CONFIRMED:
+        raise Conflict("The order is already cancelled.", code="AlreadyCancelled")
+    if event.starts_at <= iso(utcnow()) and event.status != EVENT_CANCELLED:
+        raise Conflict("The event has started: the order can't be cancelled.", code="EventStarted")
+    return _refund(order)
+
+
+def _refund(order: Order) -> Order:
+    now = iso(utcnow())
+    try:
+        store.cancel(order, now)
+    except ConditionFailed as e:
+        raise Conflict("The order is already cancelled.", code="AlreadyCancelled") from e
+    if order.payment_ref:
+        provider().refund(Payment(order.payment_ref, int(order.total_cents), order.currency))
+    order.status, order.cancelled_at = "cancelled", now
+    return order
+
+
+def refund_all(event_id: str) -> int:
+    """Cancel and refund every confirmed order of an event (after the event is cancelled)."""
+    count, cursor = 0, None
+    while True:
+        page = store.list_for_event(event_id, 100, cursor, status=CONFIRMED)
+        for order in page.items:
+            try:
+                _refund(order)
+                count += 1
+            except Conflict:
+                pass  # cancelled meanwhile by its owner
+        if page.next_cursor is None:
+            return count
+        cursor = page.next_cursor

@@ -1,0 +1,76 @@
+"""User profiles: read, edit, delete, list, with the owner/permission rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.auth import passwords
+from chalicelib.auth.permissions import Permission
+from chalicelib.domain.auth import ROLES, Caller
+from chalicelib.domain.errors import Forbidden, Invalid
+from chalicelib.domain.ids import iso, utcnow
+from chalicelib.store import users as store
+from chalicelib.store.pagination import Page
+from chalicelib.store.users import User
+
+def view(user: User, viewer: Caller | None, *, private: bool = False) -> dict[str, Any]:
+    """A user as others see them; the email only for themselves and user managers."""
+    out: dict[str, Any] = {
+        "id": user.user_id,
+        "username": user.username,
+        "name": user.name,
+        "role": user.role,
+        "created_at": user.created_at,
+    }
+    if private or (viewer and (viewer.id == user.user_id or viewer.can(Permission.MANAGE_USERS))):
+        out["email"] = user.email
+        out["updated_at"] = user.updated_at
+    return out
+
+
+def get(caller: Caller, user_id: str) -> User:
+    return store.require(user_id)
+
+
+def _editable(caller: Caller, user_id: str) -> User:
+    if caller.id != user_id and not caller.can(Permission.MANAGE_USERS):
+        # They may know the user exists (GET /users/{id} is open to signed-in users): 403.
+        store.require(user_id)
+        raise Forbidden("You may only change your own profile.")
+    return caller.user if caller.id == user_id else store.require(user_id)
+
+
+def edit(caller: Caller, user_id: str, changes: dict[str, Any]) -> User:
+    """Partial update (PATCH); PUT passes every editable field."""
+    user = _editable(caller, user_id)
+    changes = dict(changes)
+    if "role" in changes and changes["role"] != user.role:
+        if not caller.can(Permission.MANAGE_USERS):
+            raise Forbidden("Only user managers may change roles.", field="role")
+        if changes["role"] not in ROLES:
+            raise Invalid("Unknown role.", details=[{"field": "role", "message": f"one of {', '.join(ROLES)}"}])
+    new_password = changes.pop("password", None)
+    current = changes.pop("current_password", None)
+    if new_password is not None:
+        _check_password_change(caller, user, new_password, current, changes)
+        changes["password_hash"] = passwords.hash_password(new_password)
+    elif current is not None:
+        raise Invalid("current_password goes with password.", details=[{"field": "current_password", "message": "unexpected"}])
+    changes["updated_at"] = iso(utcnow())
+    # A new password signs out every session (the token version is in each token).
+    return store.update(user, changes, bump_tokens=new_password is not None)
+
+
+def _check_password_change(caller: Caller, user: User, new: str, current: str | None, changes: dict[str, Any]) -> None:
+    if caller.id == user.user_id and not passwords.check_password(current or "", user.password_hash):
+        raise Forbidden("current_password is wrong.", code="WrongPassword", field="current_password")
+    passwords.check_policy(new, username=changes.get("username", user.username), email=changes.get("email", user.email))
+
+
+def delete(caller: Caller, user_id: str) -> None:
+    user = _editable(caller, user_id)
+    store.delete(user)
+
+
+def list_users(limit: int, cursor: str | None, q: str | None) -> Page[User]:
+    return store.list_users(limit, cursor, q)

@@ -1,0 +1,93 @@
+"""Every key of the single table, built here and nowhere else.
+
+The access-pattern table in docs/DATA.md lists what each key serves.
+"""
+
+from __future__ import annotations
+
+PROFILE = "PROFILE"
+META = "META"
+RECORD = "RECORD"
+
+
+def user(user_id: str) -> tuple[str, str]:
+    return f"USER#{user_id}", PROFILE
+
+
+def email_claim(email: str) -> tuple[str, str]:
+    key = f"EMAIL#{email.lower()}"
+    return key, key
+
+
+def username_claim(username: str) -> tuple[str, str]:
+    key = f"USERNAME#{username.lower()}"
+    return key, key
+
+
+def users_index() -> str:
+    """GSI1 partition listing every user, sorted by lower-cased username."""
+    return "USERS"
+
+
+def revoked_token(jti: str) -> tuple[str, str]:
+    return f"REVOKED#{jti}", "REVOKED"
+
+
+def login_failures(identifier: str, window_bucket: int) -> tuple[str, str]:
+    return f"LOGINFAIL#{identifier.lower()}", f"WINDOW#{window_bucket}"
+
+
+def event(event_id: str) -> tuple[str, str]:
+    return f"EVENT#{event_id}", META
+
+
+def event_partition(event_id: str) -> str:
+    return f"EVENT#{event_id}"
+
+
+def section(event_id: str, code: str) -> tuple[str, str]:
+    return f"EVENT#{event_id}", f"SECTION#{code}"
+
+
+SECTION_PREFIX = "SECTION#"
+
+
+def events_by_month(yyyy_mm: str) -> str:
+    """GSI1 partition of events starting in that month (sort key `<starts_at>#<id>`)."""
+    return f"EVENTS#{yyyy_mm}"
+
+
+def event_month_sort(starts_at_iso: str, event_id: str) -> str:
+    return f"{starts_at_iso}#{event_id}"
+
+
+def events_by_organizer(user_id: str) -> str:
+    return f"ORGANIZER#{user_id}"
+
+
+def order(order_id: str) -> tuple[str, str]:
+    return f"ORDER#{order_id}", META
+
+
+def ticket(order_id: str, n: int) -> tuple[str, str]:
+    return f"ORDER#{order_id}", f"TICKET#{n:03d}"
+
+
+def orders_by_user(user_id: str) -> str:
+    return f"USER#{user_id}#ORDERS"
+
+
+def orders_by_event(event_id: str) -> str:
+    return f"EVENT#{event_id}#ORDERS"
+
+
+def created_sort(created_at_iso: str, item_id: str) -> str:
+    return f"{created_at_iso}#{item_id}"
+
+
+def idempotency(user_id: str, key: str) -> tuple[str, str]:
+    return f"IDEMPOTENCY#{user_id}#{key}", RECORD
+
+
+def health() -> tuple[str, str]:
+    return "HEALTH", "HEALTH"

@@ -1,0 +1,167 @@
+"""Orders and their tickets, and the transactions that sell and give back capacity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.domain.errors import NotFound
+from chalicelib.store import keys
+from chalicelib.store.events import ON_SALE, Event, Section, section_ref
+from chalicelib.store.idempotency import IdempotencyRecord
+from chalicelib.store.pagination import Page, decode_cursor, page
+from chalicelib.store.table import Item
+from chalicelib.store.tx import Tx
+
+CONFIRMED = "confirmed"
+CANCELLED = "cancelled"
+
+
+class Order(Item, discriminator="order"):
+    order_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    organizer_id = UnicodeAttribute()
+    status = UnicodeAttribute(default=CONFIRMED)
+    section = UnicodeAttribute()
+    quantity = NumberAttribute()
+    unit_price_cents = NumberAttribute()
+    total_cents = NumberAttribute()
+    currency = UnicodeAttribute()
+    ticket_ids = ListAttribute(of=UnicodeAttribute)  # type: ignore[var-annotated]
+    payment_ref = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    cancelled_at = UnicodeAttribute(null=True)
+
+    def set_keys(self) -> Order:
+        self.pk, self.sk = keys.order(self.order_id)
+        self.gsi1pk = keys.orders_by_user(self.user_id)
+        self.gsi1sk = keys.created_sort(self.created_at, self.order_id)
+        self.gsi2pk = keys.orders_by_event(self.event_id)
+        self.gsi2sk = keys.created_sort(self.created_at, self.order_id)
+        return self
+
+
+class Ticket(Item, discriminator="ticket"):
+    ticket_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    section = UnicodeAttribute()
+    seat = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="valid")
+    checked_in_at = UnicodeAttribute(null=True)
+
+
+def ticket_id(order_id: str, n: int) -> str:
+    return f"{order_id}-{n}"
+
+
+def tickets_for(order: Order) -> list[Ticket]:
+    out = []
+    for n in range(1, int(order.quantity) + 1):
+        pk, sk = keys.ticket(order.order_id, n)
+        out.append(
+            Ticket(
+                pk,
+                sk,
+                ticket_id=ticket_id(order.order_id, n),
+                order_id=order.order_id,
+                event_id=order.event_id,
+                user_id=order.user_id,
+                section=order.section,
+            )
+        )
+    return out
+
+
+def prefetch(
+    event_id: str, section: str, idem_key: tuple[str, str] | None
+) -> tuple[Event | None, Section | None, IdempotencyRecord | None]:
+    """Everything a purchase needs to read, in one BatchGetItem."""
+    wanted = [keys.event(event_id), keys.section(event_id, section)]
+    if idem_key:
+        wanted.append(idem_key)
+    event = sec = record = None
+    for item in Item.batch_get(wanted, consistent_read=True):
+        if isinstance(item, Event):
+            event = item
+        elif isinstance(item, Section):
+            sec = item
+        elif isinstance(item, IdempotencyRecord):
+            record = item
+    return event, sec, record
+
+
+def place(order: Order, record: IdempotencyRecord | None, token: str | None) -> None:
+    """Sell: take capacity, write the order, its tickets and the idempotency record, atomically.
+
+    Raises ConditionFailed naming ``event`` (no longer on sale), ``section``
+    (not enough remaining) or ``idempotency`` (the key was just used).
+    """
+    n = int(order.quantity)
+    tx = Tx()
+    tx.check("event", Event, keys.event(order.event_id), Event.status == ON_SALE)
+    tx.update(
+        "section",
+        section_ref(order.event_id, order.section),
+        [Section.remaining.add(-n), Section.sold.add(n), Section.revenue_cents.add(int(order.total_cents))],
+        Section.remaining >= n,
+    )
+    tx.put("order", order.set_keys(), Order.pk.does_not_exist())
+    for ticket in tickets_for(order):
+        tx.put("ticket", ticket, Ticket.pk.does_not_exist())
+    if record is not None:
+        tx.put("idempotency", record, IdempotencyRecord.pk.does_not_exist())
+    tx.commit(token=token)
+
+
+def cancel(order: Order, cancelled_at: str) -> None:
+    """Give the capacity back and mark the order and its tickets cancelled, atomically; once only."""
+    n = int(order.quantity)
+    tx = Tx()
+    tx.update(
+        "order",
+        order,
+        [Order.status.set(CANCELLED), Order.cancelled_at.set(cancelled_at)],
+        Order.status == CONFIRMED,
+    )
+    tx.update(
+        "section",
+        section_ref(order.event_id, order.section),
+        [Section.remaining.add(n), Section.sold.add(-n), Section.revenue_cents.add(-int(order.total_cents))],
+    )
+    for ticket in tickets_for(order):
+        tx.update("ticket", ticket, [Ticket.status.set("cancelled")])
+    tx.commit()
+
+
+def get(order_id: str) -> Order:
+    try:
+        item = Order.get(*keys.order(order_id))
+    except DoesNotExist:
+        item = None
+    if not isinstance(item, Order):
+        raise NotFound("No such order.")
+    return item
+
+
+def list_for_user(user_id: str, limit: int, cursor: str | None) -> Page[Order]:
+    scope = keys.orders_by_user(user_id)
+    start = decode_cursor(cursor, scope)
+    results = Item.gsi1.query(scope, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+    return page(results, limit, Order, scope)
+
+
+def list_for_event(event_id: str, limit: int, cursor: str | None, status: str | None = None) -> Page[Order]:
+    scope = keys.orders_by_event(event_id)
+    start = decode_cursor(cursor, scope + f"#{status}")
+    condition = Order.status == status if status else None
+    results = Item.gsi2.query(scope, filter_condition=condition, limit=limit, last_evaluated_key=start)
+    return page(results, limit, Order, scope + f"#{status}")
+
+
+def ticket_views(order: Order) -> list[dict[str, Any]]:
+    return [{"id": t, "section": order.section, "seat": None} for t in order.ticket_ids]

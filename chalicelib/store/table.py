@@ -1,0 +1,104 @@
+"""The one table: its PynamoDB base model, indexes and CreateTable definition.
+
+Every item type subclasses :class:`Item` with its own discriminator value, so a
+Query over a partition returns the right model classes. The table's name is
+read from the settings when the first request is made, not at import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import DiscriminatorAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.settings import get_settings
+
+
+class _TableName:
+    """Resolves ``Meta.table_name`` from the settings on each access (lazily)."""
+
+    def __get__(self, obj: object, owner: type | None = None) -> str:
+        return get_settings().table_name
+
+
+class GSI1(GlobalSecondaryIndex["Item"]):
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
+
+
+class GSI2(GlobalSecondaryIndex["Item"]):
+    class Meta:
+        index_name = "GSI2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True, attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(range_key=True, attr_name="GSI2SK")
+
+
+class Item(Model):
+    class Meta:
+        table_name = _TableName()
+        billing_mode = "PAY_PER_REQUEST"
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")
+    type = DiscriminatorAttribute(attr_name="type")
+    gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
+    gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(null=True, attr_name="GSI2SK")
+    ttl = TTLAttribute(null=True, attr_name="ttl")
+
+    gsi1 = GSI1()
+    gsi2 = GSI2()
+
+
+def table_definition(table_name: str | None = None) -> dict[str, Any]:
+    """CreateTable parameters derived from the models: the one table definition.
+
+    Used by the local cloud, the tests and (through ``infra``) the deployment.
+    """
+    schema = Item._get_schema()
+    indexes = [
+        {
+            "IndexName": gsi["index_name"],
+            "KeySchema": gsi["key_schema"],
+            "Projection": gsi["projection"],
+        }
+        for gsi in schema["global_secondary_indexes"]
+    ]
+    attributes = {a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]}
+    return {
+        "TableName": table_name or get_settings().table_name,
+        "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in sorted(attributes.items())],
+        "KeySchema": schema["key_schema"],
+        "GlobalSecondaryIndexes": indexes,
+        "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    }
+
+
+TTL_ATTRIBUTE = "ttl"
+
+
+def create_table(client: Any, table_name: str | None = None) -> bool:
+    """Create the table (and turn on TTL) unless it exists. Returns True if created."""
+    definition = table_definition(table_name)
+    name = definition["TableName"]
+    try:
+        client.describe_table(TableName=name)
+        return False
+    except client.exceptions.ResourceNotFoundException:
+        pass
+    client.create_table(**definition)
+    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 150})
+    client.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
+    )
+    return True

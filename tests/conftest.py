@@ -1,0 +1,57 @@
+"""Test environment: moto in-process for functional tests, fresh table per test."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports boto3 or the app: a fake, isolated AWS.
+for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
+    del os.environ[_name]
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "BOXOFFICE_TABLE": "boxoffice-test",
+        "JWT_SECRET": "test-secret-not-for-production-0123456789",
+        "BCRYPT_ROUNDS": "4",
+    }
+)
+
+from collections.abc import Iterator  # noqa: E402
+from typing import Any  # noqa: E402
+
+import boto3  # noqa: E402
+import pytest  # noqa: E402
+from chalice.test import Client  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from chalicelib.settings import reset_settings  # noqa: E402
+from chalicelib.store.table import create_table  # noqa: E402
+from tests.support import Api  # noqa: E402
+
+
+@pytest.fixture
+def aws() -> Iterator[Any]:
+    """A fresh moto account with the table created from its one definition."""
+    reset_settings()
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_table(client)
+        yield client
+
+
+@pytest.fixture
+def api(aws: Any) -> Iterator[Api]:
+    from app import app
+
+    with Client(app, stage_name="local") as client:
+
+        def send(method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict[str, str], bytes]:
+            r = client.http.request(method, path, headers=headers, body=body)
+            return r.status_code, dict(r.headers), r.body
+
+        yield Api(send)
