@@ -1,0 +1,56 @@
+"""Cross-cutting rules of the contract: error envelope, content types, OpenAPI, docs."""
+
+from __future__ import annotations
+
+from chalicelib.api.routing import ROUTES
+
+
+def test_wrong_method_is_a_json_405(api):
+    r = api.request("PATCH", "/health")
+    assert r.status == 405 and set(r.body) == {"code", "message"}
+
+
+def test_unsupported_content_type_is_a_json_415(api):
+    _, token = api.register()
+    r = api.request("POST", "/events", raw="<xml/>", token=token, headers={"Content-Type": "application/xml"})
+    assert r.status == 415 and set(r.body) == {"code", "message"}
+
+
+def test_json_body_labelled_as_form_still_works(api):
+    # curl -d without -H sends application/x-www-form-urlencoded
+    r = api.request(
+        "POST", "/auth/register",
+        raw='{"email": "c@example.com", "username": "curly", "name": "C", "password": "curl user passphrase"}',
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status == 201, r.body
+
+
+def test_huge_bodies_are_400(api):
+    r = api.request("POST", "/auth/register", raw='{"name": "' + "x" * 70_000 + '"}')
+    assert r.status == 400 and r.body["code"] == "BodyTooLarge"
+
+
+def test_validation_errors_name_every_bad_field(api):
+    r = api.post("/auth/register", {"email": 1, "username": "ok_name", "extra": True})
+    assert r.status == 400
+    fields = {d["field"] for d in r.body["details"]}
+    assert fields == {"email", "name", "password", "extra"}
+
+
+def test_openapi_lists_every_route(api):
+    doc = api.get("/openapi.json").body
+    assert doc["openapi"].startswith("3.")
+    for r in ROUTES:
+        assert r.method.lower() in doc["paths"][r.path], (r.method, r.path)
+    assert "RegisterBody" in doc["components"]["schemas"]
+    from app import app
+
+    served = {(m, p) for p, methods in app.routes.items() for m in methods}
+    documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
+    assert served == documented
+
+
+def test_docs_page(api):
+    r = api.get("/docs")
+    assert r.status == 200 and "swagger-ui" in r.body and r.headers["content-type"].startswith("text/html")
