@@ -7,8 +7,6 @@ BOXOFFICE_TABLE on whatever endpoint the AWS environment points at
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from chalicelib.domain import auth
@@ -46,4 +44,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -74,7 +74,12 @@ class Api:
         username = name or f"user{n}"
         r = self.post(
             "/auth/register",
-            {"email": f"{username}@example.com", "username": username, "name": f"User {username}", "password": password},
+            {
+                "email": f"{username}@example.com",
+                "username": username,
+                "name": f"User {username}",
+                "password": password,
+            },
         )
         assert r.status == 201, r.body
         login = self.post("/auth/login", {"email": f"{username}@example.com", "password": password})

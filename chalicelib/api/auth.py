@@ -23,7 +23,11 @@ def register(ctx: Ctx) -> dict[str, Any]:
 
 
 @route(
-    bp, "/auth/register/admin", "POST", summary="Create an account with a role (admins)", body=AdminRegisterBody,
+    bp,
+    "/auth/register/admin",
+    "POST",
+    summary="Create an account with a role (admins)",
+    body=AdminRegisterBody,
     status=201,
 )
 def register_admin(ctx: Ctx) -> dict[str, Any]:

@@ -27,7 +27,7 @@ STATUS: list[tuple[type[e.DomainError], int]] = [
 def error_response(status: int, code: str, message: str, **extra: Any) -> Response:
     body: dict[str, Any] = {"code": code, "message": message}
     body.update({k: v for k, v in extra.items() if v is not None})
-    headers = {"Content-Type": "application/json"}
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="boxoffice"'
     retry_after = extra.get("retry_after")

@@ -15,7 +15,9 @@ from chalicelib.domain.errors import Invalid
 bp = Blueprint(__name__)
 
 
-@route(bp, "/events", "POST", summary="Create an event with sections; you become its organizer", body=EventBody, status=201)
+@route(
+    bp, "/events", "POST", summary="Create an event with sections; you become its organizer", body=EventBody, status=201
+)
 def create_event(ctx: Ctx) -> dict[str, Any]:
     event, sections = events.create(ctx.caller, ctx.body.model_dump())
     return events.view(event, sections)
@@ -59,12 +61,16 @@ def _instant(ctx: Ctx, name: str, end_of_day: bool) -> datetime | None:
             return day + timedelta(days=1, milliseconds=-1) if end_of_day else day
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError as e:
-        raise Invalid(f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 instant.",
-                      details=[{"field": name, "message": "not a date"}]) from e
+        raise Invalid(
+            f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 instant.",
+            details=[{"field": name, "message": "not a date"}],
+        ) from e
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-@route(bp, "/events/{event_id}", "GET", summary="An event with its sections and live availability", auth_mode="optional")
+@route(
+    bp, "/events/{event_id}", "GET", summary="An event with its sections and live availability", auth_mode="optional"
+)
 def get_event(ctx: Ctx, event_id: str) -> dict[str, Any]:
     return events.view(*events.get(event_id))
 

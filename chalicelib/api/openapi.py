@@ -40,8 +40,12 @@ def document() -> dict[str, Any]:
             {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
             for p in re.findall(r"{(\w+)}", r.path)
         ]
-        params += [{"name": q, "in": "query", "description": d, "schema": {"type": "string"}} for q, d in r.query.items()]
-        params += [{"name": h, "in": "header", "description": d, "schema": {"type": "string"}} for h, d in r.headers.items()]
+        params += [
+            {"name": q, "in": "query", "description": d, "schema": {"type": "string"}} for q, d in r.query.items()
+        ]
+        params += [
+            {"name": h, "in": "header", "description": d, "schema": {"type": "string"}} for h, d in r.headers.items()
+        ]
         if params:
             op["parameters"] = params
         if r.auth == "required":

@@ -8,12 +8,11 @@ idempotency replay; every exception becomes a JSON error in ``api/errors.py``.
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from chalice import Blueprint, Chalice, Response
+from chalice import Blueprint, Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
@@ -30,27 +29,11 @@ AuthMode = Literal["required", "optional", "none"]
 MAX_LIMIT, DEFAULT_LIMIT = 100, 20
 
 
-class ThreadSafeChalice(Chalice):
-    """``current_request`` per thread: ``chalice local`` serves requests on many threads,
-    and Chalice keeps the request on the shared app object (safe on Lambda, one
-    request per process, but not locally)."""
-
-    _local = threading.local()
-
-    @property  # type: ignore[override]
-    def current_request(self) -> Request | None:
-        return getattr(self._local, "request", None)
-
-    @current_request.setter
-    def current_request(self, value: Request | None) -> None:
-        self._local.request = value
-
-
 @dataclass(frozen=True)
 class Reply:
     status: int
     body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str | list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,8 +69,8 @@ class Ctx:
         return self._caller
 
     def query(self, name: str, max_length: int = 200) -> str | None:
-        params = self.request.query_params or {}
-        value = params.get(name)
+        params: Any = self.request.query_params or {}
+        value: str | None = params.get(name)
         if value is not None and len(value) > max_length:
             raise _bad_param(name, f"at most {max_length} characters")
         return value
@@ -153,7 +136,7 @@ def _caller(request: Request, mode: AuthMode) -> auth.Caller | None:
 
 
 def _body(request: Request, model: type[BaseModel] | None) -> Any:
-    raw: bytes = request.raw_body or b""
+    raw = request.raw_body or b""
     limit = get_settings().max_body_bytes
     if len(raw) > limit:
         raise Invalid(f"The body is larger than {limit} bytes.", code="BodyTooLarge")
@@ -178,7 +161,7 @@ def _respond(result: Any, status: int) -> Response:
     return Response(body=result, status_code=status, headers=_JSON)
 
 
-_JSON = {"Content-Type": "application/json"}
+_JSON: dict[str, str | list[str]] = {"Content-Type": "application/json"}
 
 
 def page_body(items: list[Any], next_cursor: str | None) -> dict[str, Any]:

@@ -57,15 +57,13 @@ def login(*, password: str, email: str | None = None, username: str | None = Non
     identifier = (email or username or "").lower()
     now = utcnow()
     if store.failures(identifier, s.login_window_seconds, now) >= s.login_max_failures:
-        raise TooManyAttempts(
-            "Too many failed sign-ins; try again later.", retry_after=s.login_window_seconds
-        )
+        raise TooManyAttempts("Too many failed sign-ins; try again later.", retry_after=s.login_window_seconds)
     user_id = store.user_id_for_login(email, username)
     user = store.get(user_id) if user_id else None
     if not passwords.check_password(password, user.password_hash if user else None) or user is None:
         store.record_failure(identifier, s.login_window_seconds, now)
         raise Unauthorized("Wrong email, username or password.", code="InvalidCredentials")
-    token, expires_in = tokens.issue(user.user_id, user.token_version)
+    token, expires_in = tokens.issue(user.user_id, int(user.token_version))
     return user, token, expires_in
 
 

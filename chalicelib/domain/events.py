@@ -174,8 +174,9 @@ def _section_ops(
 
 
 def _complete(event_id: str, body: dict[str, Any]) -> Section:
-    from chalicelib.api.schemas import SectionBody  # the full rules for a new section
     from pydantic import ValidationError
+
+    from chalicelib.api.schemas import SectionBody  # the full rules for a new section
 
     try:
         full = SectionBody.model_validate(body)
@@ -231,9 +232,7 @@ def sales(caller: Caller, event_id: str) -> dict[str, Any]:
     """Tickets sold, held, remaining and revenue per section and in total."""
     event, sections = store.load(event_id)
     require_organizer_view(caller, event)
-    rows = [
-        {**section_view(s), "revenue_cents": int(s.revenue_cents)} for s in sorted(sections, key=lambda s: s.code)
-    ]
+    rows = [{**section_view(s), "revenue_cents": int(s.revenue_cents)} for s in sorted(sections, key=lambda s: s.code)]
     totals = {k: sum(r[k] for r in rows) for k in ("capacity", "sold", "held", "remaining", "revenue_cents")}
     return {"event_id": event_id, "currency": event.currency, "sections": rows, "totals": totals}
 
@@ -250,7 +249,7 @@ def list_events(
         raise _bad("to", "to must not be before from")
     if end - start > MAX_LIST_RANGE:
         raise _bad("to", "at most five years at a time")
-    condition = None
+    condition: Condition | None = None
     if category:
         condition = Event.category == category
     if q:

@@ -38,9 +38,7 @@ def view(order: Order) -> dict[str, Any]:
     }
 
 
-def buy(
-    caller: Caller, event_id: str, section: str, quantity: int, idem: tuple[str, str] | None
-) -> Replay:
+def buy(caller: Caller, event_id: str, section: str, quantity: int, idem: tuple[str, str] | None) -> Replay:
     """Buy ``quantity`` general-admission tickets: one read, one transaction.
 
     ``idem`` is (Idempotency-Key, request hash): a retry with the same key and
@@ -119,9 +117,7 @@ def _new_order(caller: Caller, event: Event, sec: Section, quantity: int, now: A
 
 def _replay(record: IdempotencyRecord, idem: tuple[str, str] | None) -> Replay:
     if idem is None or record.request_hash != idem[1]:
-        raise Conflict(
-            "This Idempotency-Key was used with a different request.", code="IdempotencyKeyReused"
-        )
+        raise Conflict("This Idempotency-Key was used with a different request.", code="IdempotencyKeyReused")
     return idempotency.as_replay(record)
 
 

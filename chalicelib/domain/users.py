@@ -13,6 +13,7 @@ from chalicelib.store import users as store
 from chalicelib.store.pagination import Page
 from chalicelib.store.users import User
 
+
 def view(user: User, viewer: Caller | None, *, private: bool = False) -> dict[str, Any]:
     """A user as others see them; the email only for themselves and user managers."""
     out: dict[str, Any] = {
@@ -55,7 +56,9 @@ def edit(caller: Caller, user_id: str, changes: dict[str, Any]) -> User:
         _check_password_change(caller, user, new_password, current, changes)
         changes["password_hash"] = passwords.hash_password(new_password)
     elif current is not None:
-        raise Invalid("current_password goes with password.", details=[{"field": "current_password", "message": "unexpected"}])
+        raise Invalid(
+            "current_password goes with password.", details=[{"field": "current_password", "message": "unexpected"}]
+        )
     changes["updated_at"] = iso(utcnow())
     # A new password signs out every session (the token version is in each token).
     return store.update(user, changes, bump_tokens=new_password is not None)

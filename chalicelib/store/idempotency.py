@@ -42,7 +42,9 @@ def client_token(user_id: str, key: str, req_hash: str) -> str:
     return hashlib.sha256(f"{user_id}\n{key}\n{req_hash}".encode()).hexdigest()[:36]
 
 
-def record(user_id: str, key: str, req_hash: str, status_code: int, body: Any, expires_at: datetime) -> IdempotencyRecord:
+def record(
+    user_id: str, key: str, req_hash: str, status_code: int, body: Any, expires_at: datetime
+) -> IdempotencyRecord:
     pk, sk = keys.idempotency(user_id, key)
     return IdempotencyRecord(
         pk, sk, request_hash=req_hash, status_code=status_code, response=json.dumps(body), ttl=expires_at

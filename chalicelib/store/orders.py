@@ -30,7 +30,7 @@ class Order(Item, discriminator="order"):
     unit_price_cents = NumberAttribute()
     total_cents = NumberAttribute()
     currency = UnicodeAttribute()
-    ticket_ids = ListAttribute(of=UnicodeAttribute)  # type: ignore[var-annotated]
+    ticket_ids = ListAttribute(of=UnicodeAttribute)
     payment_ref = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     cancelled_at = UnicodeAttribute(null=True)

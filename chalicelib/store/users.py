@@ -49,7 +49,7 @@ class RevokedToken(Item, discriminator="revoked_token"):
 
 
 class LoginFailures(Item, discriminator="login_failures"):
-    count = NumberAttribute(default=0)
+    attempts = NumberAttribute(default=0)
 
 
 def _claim(key: tuple[str, str], user_id: str) -> Claim:
@@ -172,14 +172,14 @@ def failures(identifier: str, window: int, now: datetime) -> int:
         item = LoginFailures.get(*keys.login_failures(identifier, _bucket(window, now)))
     except DoesNotExist:
         return 0
-    return int(item.count) if isinstance(item, LoginFailures) else 0
+    return int(item.attempts) if isinstance(item, LoginFailures) else 0
 
 
 def record_failure(identifier: str, window: int, now: datetime) -> None:
     # The window is in the key, so an old count is never read even before TTL removes it.
     pk, sk = keys.login_failures(identifier, _bucket(window, now))
     expires = now + timedelta(seconds=2 * window)
-    LoginFailures(pk, sk).update(actions=[LoginFailures.count.add(1), LoginFailures.ttl.set(expires)])
+    LoginFailures(pk, sk).update(actions=[LoginFailures.attempts.add(1), LoginFailures.ttl.set(expires)])
 
 
 def clear_failures(identifier: str, window: int, now: datetime) -> None:

@@ -15,8 +15,12 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="start the local cloud and serve the API")
     run.add_argument("--backend", choices=backends.BACKENDS, default=os.environ.get("BACKEND", "moto"))
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")), help="API port (env PORT)")
-    run.add_argument("--aws-port", type=int, default=int(os.environ.get("AWS_PORT", "0")),
-                     help="port of the embedded AWS endpoint (default: a free one)")
+    run.add_argument(
+        "--aws-port",
+        type=int,
+        default=int(os.environ.get("AWS_PORT", "0")),
+        help="port of the embedded AWS endpoint (default: a free one)",
+    )
     run.add_argument("--endpoint-url", default=None, help="for --backend endpoint/localstack")
     run.add_argument("--table", default=os.environ.get("BOXOFFICE_TABLE", cloud.DEFAULT_TABLE))
     run.add_argument("--reload", action="store_true", help="restart the API when code changes")

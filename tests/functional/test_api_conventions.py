@@ -19,7 +19,8 @@ def test_unsupported_content_type_is_a_json_415(api):
 def test_json_body_labelled_as_form_still_works(api):
     # curl -d without -H sends application/x-www-form-urlencoded
     r = api.request(
-        "POST", "/auth/register",
+        "POST",
+        "/auth/register",
         raw='{"email": "c@example.com", "username": "curly", "name": "C", "password": "curl user passphrase"}',
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )

@@ -106,8 +106,14 @@ def test_me_and_logout(api):
 
 
 def _forge(claims, key=SECRET, alg="HS256"):
-    base = {"iss": "boxoffice", "aud": "boxoffice-api", "iat": int(time.time()), "exp": int(time.time()) + 60,
-            "jti": "j1", "tv": 0}
+    base = {
+        "iss": "boxoffice",
+        "aud": "boxoffice-api",
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 60,
+        "jti": "j1",
+        "tv": 0,
+    }
     base.update(claims)
     return jwt.encode({k: v for k, v in base.items() if v is not None}, key, algorithm=alg)
 
@@ -142,19 +148,33 @@ def test_unsigned_token_is_refused(api):
     import base64
     import json
 
-    payload = base64.urlsafe_b64encode(json.dumps({"sub": user["id"], "iss": "boxoffice", "aud": "boxoffice-api",
-                                                   "exp": int(time.time()) + 60, "iat": 1, "jti": "x"}).encode())
+    payload = base64.urlsafe_b64encode(
+        json.dumps(
+            {
+                "sub": user["id"],
+                "iss": "boxoffice",
+                "aud": "boxoffice-api",
+                "exp": int(time.time()) + 60,
+                "iat": 1,
+                "jti": "x",
+            }
+        ).encode()
+    )
     token = f"{header}.{payload.decode().rstrip('=')}."
     assert api.get("/me", token=token).status == 401
 
 
 def test_password_change_signs_out_other_sessions(api):
     user, token = api.register()
-    r = api.patch(f"/users/{user['id']}", {"password": "a brand new passphrase", "current_password": "wrong one 1234"},
-                  token=token)
+    r = api.patch(
+        f"/users/{user['id']}",
+        {"password": "a brand new passphrase", "current_password": "wrong one 1234"},
+        token=token,
+    )
     assert r.status == 403
-    r = api.patch(f"/users/{user['id']}", {"password": "a brand new passphrase", "current_password": PASSWORD},
-                  token=token)
+    r = api.patch(
+        f"/users/{user['id']}", {"password": "a brand new passphrase", "current_password": PASSWORD}, token=token
+    )
     assert r.status == 200, r.body
     assert api.get("/me", token=token).status == 401
     login = api.post("/auth/login", {"username": user["username"], "password": "a brand new passphrase"})
@@ -166,7 +186,8 @@ def test_admin_registers_users_with_a_role(api, aws):
     body = {"email": "org@example.com", "username": "org", "name": "Org", "password": PASSWORD, "role": "organizer"}
     assert api.post("/auth/register/admin", body, token=token).status == 403
     result = CliRunner().invoke(
-        cli, ["create-admin", "--email", "root@example.com", "--username", "root", "--name", "Root"],
+        cli,
+        ["create-admin", "--email", "root@example.com", "--username", "root", "--name", "Root"],
         env={"BOXOFFICE_ADMIN_PASSWORD": PASSWORD},
     )
     assert result.exit_code == 0, result.output
@@ -178,7 +199,8 @@ def test_admin_registers_users_with_a_role(api, aws):
 
 def test_cli_refuses_a_weak_admin_password(api, aws):
     result = CliRunner().invoke(
-        cli, ["create-admin", "--email", "root@example.com", "--username", "root", "--name", "Root"],
+        cli,
+        ["create-admin", "--email", "root@example.com", "--username", "root", "--name", "Root"],
         env={"BOXOFFICE_ADMIN_PASSWORD": "password1"},
     )
     assert result.exit_code != 0 and "Password" in result.output

@@ -31,10 +31,18 @@ def test_create_event_with_ga_and_reserved_sections(api, org):
         {"sections": [{"code": "GA", "name": "x", "price_cents": 1, "capacity": 5, "rows": 2, "seats_per_row": 2}]},
         {"sections": [{"code": "GA", "name": "x", "price_cents": 1}]},
         {"sections": [{"code": "A", "name": "x", "price_cents": 1, "rows": 2}]},
-        {"sections": [{"code": "GA", "name": "x", "price_cents": 1, "capacity": 5},
-                      {"code": "GA", "name": "y", "price_cents": 1, "capacity": 5}]},
-        {"sections": [{"code": "GA", "name": "x", "price_cents": 1, "capacity": 5, "currency": "AUD"},
-                      {"code": "B", "name": "y", "price_cents": 1, "capacity": 5, "currency": "USD"}]},
+        {
+            "sections": [
+                {"code": "GA", "name": "x", "price_cents": 1, "capacity": 5},
+                {"code": "GA", "name": "y", "price_cents": 1, "capacity": 5},
+            ]
+        },
+        {
+            "sections": [
+                {"code": "GA", "name": "x", "price_cents": 1, "capacity": 5, "currency": "AUD"},
+                {"code": "B", "name": "y", "price_cents": 1, "capacity": 5, "currency": "USD"},
+            ]
+        },
         {"sections": [{"code": "GA", "name": "x", "price_cents": -1, "capacity": 5}]},
         {"sections": [{"code": "ga", "name": "x", "price_cents": 1, "capacity": 5}]},
         {"sections": [{"code": "GA", "name": "x", "price_cents": 1, "capacity": 0}]},
@@ -108,8 +116,11 @@ def test_only_the_organizer_or_an_editor_may_edit(api, org):
 
     from chalicelib.cli import cli
 
-    CliRunner().invoke(cli, ["create-admin", "--email", "r@example.com", "--username", "root", "--name", "R"],
-                       env={"BOXOFFICE_ADMIN_PASSWORD": PASSWORD})
+    CliRunner().invoke(
+        cli,
+        ["create-admin", "--email", "r@example.com", "--username", "root", "--name", "R"],
+        env={"BOXOFFICE_ADMIN_PASSWORD": PASSWORD},
+    )
     admin = api.post("/auth/login", {"username": "root", "password": PASSWORD}).body["access_token"]
     assert api.patch(f"/events/{e['id']}", {"title": "Admin edit"}, token=admin).status == 200
 
@@ -122,8 +133,9 @@ def test_capacity_cannot_go_below_sold_plus_held(api, org):
     assert r.status == 409 and r.body["code"] == "CapacityBelowSold" and r.body["sold"] == 8
     ga = section(api.get(f"/events/{e['id']}").body, "GA")
     assert (ga["capacity"], ga["remaining"]) == (100, 92)
-    r = api.patch(f"/events/{e['id']}", {"sections": [{"code": "GA", "capacity": 8, "price_cents": 6000}]},
-                  token=org[1])
+    r = api.patch(
+        f"/events/{e['id']}", {"sections": [{"code": "GA", "capacity": 8, "price_cents": 6000}]}, token=org[1]
+    )
     assert r.status == 200, r.body
     ga = section(r.body, "GA")
     assert (ga["capacity"], ga["sold"], ga["remaining"], ga["price_cents"]) == (8, 8, 0, 6000)

@@ -4,7 +4,7 @@ def test_health(api):
 
 
 def test_register_login_me(api):
-    user, token = api.register("alice")
+    _, token = api.register("alice")
     me = api.get("/me", token=token)
     assert me.status == 200, me.body
     assert me.body["email"] == "alice@example.com"

@@ -10,7 +10,8 @@ from tests.support import PASSWORD
 
 def admin_token(api):
     CliRunner().invoke(
-        cli, ["create-admin", "--email", "root@example.com", "--username", "root", "--name", "Root"],
+        cli,
+        ["create-admin", "--email", "root@example.com", "--username", "root", "--name", "Root"],
         env={"BOXOFFICE_ADMIN_PASSWORD": PASSWORD},
     )
     return api.post("/auth/login", {"username": "root", "password": PASSWORD}).body["access_token"]
@@ -71,7 +72,7 @@ def test_cursor_of_one_query_does_not_resume_another(api):
 
 def test_edit_own_profile_but_not_others(api):
     alice, a_token = api.register()
-    bob, b_token = api.register()
+    _, b_token = api.register()
     r = api.patch(f"/users/{alice['id']}", {"name": "Alice Liddell"}, token=a_token)
     assert r.status == 200 and r.body["name"] == "Alice Liddell"
     assert api.patch(f"/users/{alice['id']}", {"name": "Hacked"}, token=b_token).status == 403
@@ -96,10 +97,19 @@ def test_username_and_email_moves_keep_uniqueness(api):
     r = api.patch(f"/users/{alice['id']}", {"username": "alicia", "email": "alicia@example.com"}, token=a_token)
     assert r.status == 200, r.body
     # The old names are free again; the new ones are taken.
-    assert api.post("/auth/register", {"email": "alice@example.com", "username": "alice", "name": "New",
-                                       "password": PASSWORD}).status == 201
-    assert api.post("/auth/register", {"email": "alicia@example.com", "username": "x_alicia", "name": "New",
-                                       "password": PASSWORD}).status == 409
+    assert (
+        api.post(
+            "/auth/register", {"email": "alice@example.com", "username": "alice", "name": "New", "password": PASSWORD}
+        ).status
+        == 201
+    )
+    assert (
+        api.post(
+            "/auth/register",
+            {"email": "alicia@example.com", "username": "x_alicia", "name": "New", "password": PASSWORD},
+        ).status
+        == 409
+    )
     assert api.post("/auth/login", {"username": "alicia", "password": PASSWORD}).status == 200
 
 

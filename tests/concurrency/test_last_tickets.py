@@ -1,0 +1,66 @@
+"""Many buyers race for the last tickets over real HTTP: exactly N win, the rest get 409."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+pytestmark = pytest.mark.local_cloud
+
+LAST = 5
+BUYERS = 40
+
+
+def test_exactly_the_last_n_tickets_are_sold(cloud):
+    api = cloud.api()
+    _, org = api.register()
+    sections = [{"code": "GA", "name": "Floor", "price_cents": 1000, "capacity": 25}]
+    event = api.create_event(org, sections=sections)["id"]
+    _, early = api.register()
+    for _ in range(4):  # 20 of 25 sold beforehand: 5 left
+        assert api.buy(early, event, 5).status == 201
+    tokens = [api.register()[1] for _ in range(BUYERS)]
+    start = threading.Barrier(BUYERS)
+
+    def attempt(token: str) -> tuple[int, str | None]:
+        start.wait()
+        r = api.buy(token, event, 1)
+        return r.status, (r.body or {}).get("code")
+
+    with ThreadPoolExecutor(max_workers=BUYERS) as pool:
+        results = list(pool.map(attempt, tokens))
+    statuses = Counter(status for status, _ in results)
+    assert statuses == {201: LAST, 409: BUYERS - LAST}, results
+    assert all(code == "SoldOut" for status, code in results if status == 409)
+    ga = api.get(f"/events/{event}").body["sections"][0]
+    assert (ga["sold"], ga["held"], ga["remaining"]) == (25, 0, 0)
+    sales = api.get(f"/events/{event}/sales", token=org).body
+    assert sales["totals"]["revenue_cents"] == 25 * 1000
+    winners = [t for t, (status, _) in zip(tokens, results, strict=True) if status == 201]
+    assert sum(len(api.get("/orders", token=t).body["items"]) for t in winners) == LAST
+
+
+def test_concurrent_retries_with_one_key_sell_once(cloud):
+    api = cloud.api()
+    _, org = api.register()
+    sections = [{"code": "GA", "name": "Floor", "price_cents": 1000, "capacity": 50}]
+    event = api.create_event(org, sections=sections)["id"]
+    _, buyer = api.register()
+    tries = 12
+    start = threading.Barrier(tries)
+
+    def attempt(_: int) -> tuple[int, str | None]:
+        start.wait()
+        r = api.buy(buyer, event, 2, headers={"Idempotency-Key": "same-click"})
+        return r.status, (r.body or {}).get("id")
+
+    with ThreadPoolExecutor(max_workers=tries) as pool:
+        results = list(pool.map(attempt, range(tries)))
+    order_ids = {oid for status, oid in results if status == 201}
+    assert len(order_ids) == 1, results
+    assert all(status in (201, 409) for status, _ in results), results
+    ga = api.get(f"/events/{event}").body["sections"][0]
+    assert (ga["sold"], ga["remaining"]) == (2, 48)
