@@ -59,12 +59,14 @@ class LocalCloud:
         endpoint_url: str | None = None,
         table: str = DEFAULT_TABLE,
         reload: bool = False,
+        quiet: bool = False,
     ) -> None:
         self.backend_name = backend
         self.backend = backends.make(backend, aws_port, endpoint_url)
         self.port = port
         self.table = table
         self.reload = reload
+        self.quiet = quiet  # drop the API's request log (benchmarks)
         self.api: subprocess.Popen[bytes] | None = None
 
     @property

@@ -1,0 +1,82 @@
+"""Purchase throughput over HTTP on DynamoDB Local vs the raw conditional-update
+throughput of the same endpoint, measured in one run with the same concurrency.
+
+The purchase path is the whole system (chalice local, auth, one BatchGetItem,
+one TransactWriteItems of section + order + tickets); the raw path is one
+UpdateItem with ``remaining >= :n`` on one item, the cheapest write that can
+still refuse to oversell.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+
+THREADS = 8
+PURCHASES = 400
+RAW_UPDATES = 2000
+
+
+def main() -> None:
+    os.environ.setdefault("BCRYPT_ROUNDS", "4")
+    from infra.local.cloud import LocalCloud, dynamodb_client
+    from infra.local.backends import free_port
+    from tests.support import Api
+
+    cloud = LocalCloud(backend="dynamodb-local", port=free_port(), table="boxoffice-bench")
+    cloud.start()
+    try:
+        session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=THREADS)
+        session.mount("http://", adapter)
+
+        def send(method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict[str, str], bytes]:
+            r = session.request(method, cloud.url + path, headers=headers, data=body, timeout=60)
+            return r.status_code, dict(r.headers), r.content
+
+        api = Api(send)
+        _, token = api.register()
+        capacity = PURCHASES * 2
+        sections = [{"code": "GA", "name": "Floor", "price_cents": 1000, "capacity": capacity}]
+        event = api.create_event(token, sections=sections, max_tickets_per_order=1)["id"]
+        for _ in range(10):  # warm up
+            api.buy(token, event, 1)
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(THREADS) as pool:
+            statuses = list(pool.map(lambda _: api.buy(token, event, 1).status, range(PURCHASES)))
+        purchase_s = time.perf_counter() - start
+        assert statuses.count(201) == PURCHASES, statuses
+
+        client = dynamodb_client(cloud.backend.endpoint)
+        key = {"PK": {"S": "BENCH#raw"}, "SK": {"S": "COUNTER"}}
+        client.put_item(TableName=cloud.table, Item={**key, "remaining": {"N": str(RAW_UPDATES * 2)}})
+
+        def update(_: int) -> None:
+            client.update_item(
+                TableName=cloud.table,
+                Key=key,
+                UpdateExpression="SET remaining = remaining - :n",
+                ConditionExpression="remaining >= :n",
+                ExpressionAttributeValues={":n": {"N": "1"}},
+            )
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(THREADS) as pool:
+            list(pool.map(update, range(RAW_UPDATES)))
+        raw_s = time.perf_counter() - start
+    finally:
+        cloud.stop()
+    purchases_per_s, raw_per_s = PURCHASES / purchase_s, RAW_UPDATES / raw_s
+    print(f"endpoint: DynamoDB Local, {THREADS} client threads")
+    print(f"purchases over HTTP: {PURCHASES} in {purchase_s:.2f}s = {purchases_per_s:.0f}/s")
+    print(f"raw conditional UpdateItem: {RAW_UPDATES} in {raw_s:.2f}s = {raw_per_s:.0f}/s")
+    print(f"purchase / raw throughput ratio = {purchases_per_s / raw_per_s:.3f}")
+
+
+if __name__ == "__main__":
+    main()
