@@ -23,11 +23,11 @@ RAW_UPDATES = 2000
 
 def main() -> None:
     os.environ.setdefault("BCRYPT_ROUNDS", "4")
-    from infra.local.cloud import LocalCloud, dynamodb_client
     from infra.local.backends import free_port
+    from infra.local.cloud import LocalCloud, dynamodb_client
     from tests.support import Api
 
-    cloud = LocalCloud(backend="dynamodb-local", port=free_port(), table="boxoffice-bench")
+    cloud = LocalCloud(backend="dynamodb-local", port=free_port(), table="boxoffice-bench", quiet=True)
     cloud.start()
     try:
         session = requests.Session()

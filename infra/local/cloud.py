@@ -92,7 +92,16 @@ class LocalCloud:
         ]
         if not self.reload:
             cmd.append("--no-autoreload")
-        self.api = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True, preexec_fn=backends.die_with_parent)
+        output = subprocess.DEVNULL if self.quiet else None
+        self.api = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=output,
+            start_new_session=True,
+            preexec_fn=backends.die_with_parent,
+        )
         self._wait_healthy(90)
 
     def _wait_healthy(self, timeout: float) -> None:
