@@ -44,6 +44,7 @@ bench: $(STAMP) $(DDB_LOCAL)
 
 ## admin: create the first admin on the table in use (EMAIL=… USERNAME=… NAME=…; password asked)
 admin: $(STAMP)
+	@if [ -f .local-cloud/env ]; then . ./.local-cloud/env; fi; \
 	$(PY) -m chalicelib.cli create-admin --email "$(EMAIL)" --username "$(USERNAME)" --name "$(NAME)"
 
 clean:

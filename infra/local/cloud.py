@@ -16,6 +16,7 @@ from infra.local import backends
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TABLE = "boxoffice-local"
+ENV_FILE = ROOT / ".local-cloud" / "env"  # for operator commands: `. .local-cloud/env`
 
 
 def aws_env(endpoint: str, table: str) -> dict[str, str]:
@@ -122,6 +123,12 @@ class LocalCloud:
         backends.stop_process(self.api)
         self.backend.stop()
 
+    def write_env_file(self) -> None:
+        """Exports that point operator commands (the CLI, the AWS CLI) at this local cloud."""
+        ENV_FILE.parent.mkdir(exist_ok=True)
+        lines = [f"export {k}={v}" for k, v in aws_env(self.backend.endpoint, self.table).items()]
+        ENV_FILE.write_text("\n".join(lines) + "\n")
+
     def banner(self) -> str:
         return "\n".join(
             [
@@ -130,6 +137,7 @@ class LocalCloud:
                 f"  API           {self.url}   (try: curl {self.url}/health)",
                 f"  API docs      {self.url}/docs   OpenAPI: {self.url}/openapi.json",
                 f"  AWS endpoint  {self.backend.endpoint}   table: {self.table}",
+                f"  Operator CLI  make admin EMAIL=… USERNAME=… NAME=…   (or: . {ENV_FILE.relative_to(ROOT)})",
                 "  Stop with Ctrl-C.",
                 "",
             ]
@@ -155,6 +163,7 @@ def run(args: Any) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         cloud.start()
+        cloud.write_env_file()
         print(cloud.banner(), flush=True)
         while not stopping:
             if cloud.api is not None and cloud.api.poll() is not None:
@@ -168,3 +177,4 @@ def run(args: Any) -> int:
         return 1
     finally:
         cloud.stop()
+        ENV_FILE.unlink(missing_ok=True)

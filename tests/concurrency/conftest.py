@@ -23,13 +23,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class RunningCloud:
-    def __init__(self, backend: str) -> None:
+    def __init__(self, backend: str, extra_env: dict[str, str] | None = None) -> None:
         self.backend = backend
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
         env.pop("BOXOFFICE_TABLE", None)
         env["BCRYPT_ROUNDS"] = "4"
+        env.update(extra_env or {})
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "infra.local", "run", "--backend", backend, "--port", str(self.port)],
             cwd=ROOT,

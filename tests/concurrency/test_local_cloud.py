@@ -7,9 +7,12 @@ import signal
 import time
 from pathlib import Path
 
+import boto3
 import pytest
 import requests
+from moto.server import ThreadedMotoServer
 
+from infra.local.backends import free_port
 from tests.concurrency.conftest import RunningCloud, require_backend
 
 pytestmark = pytest.mark.local_cloud
@@ -66,3 +69,22 @@ def test_children_die_with_a_killed_runner():
     os.kill(cloud.proc.pid, signal.SIGKILL)
     cloud.proc.wait(timeout=10)
     assert wait_gone(children) == set()
+
+
+def test_runs_on_an_existing_endpoint_found_like_localstack():
+    """--backend localstack finds the endpoint with localstack-client (LOCALSTACK_HOST);
+    a standalone moto server stands in for LocalStack here (no Docker on this machine)."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        cloud = RunningCloud("localstack", extra_env={"LOCALSTACK_HOST": f"127.0.0.1:{port}"})
+        api = cloud.api()
+        _, token = api.register()
+        event = api.create_event(token)["id"]
+        assert api.buy(token, event, 2).status == 201
+        assert cloud.stop() == 0
+        client = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}")
+        assert client.describe_table(TableName="boxoffice-local")["Table"]["StreamSpecification"]["StreamEnabled"]
+    finally:
+        server.stop()
