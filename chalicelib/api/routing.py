@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.api import errors
 from chalicelib.domain import auth
-from chalicelib.domain.errors import DomainError, Invalid, Unauthorized
+from chalicelib.domain.errors import DomainError, Invalid, NotFound, Unauthorized
 from chalicelib.settings import get_settings
 from chalicelib.store.idempotency import Replay
 
@@ -27,6 +27,7 @@ from chalicelib.store.idempotency import Replay
 CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 AuthMode = Literal["required", "optional", "none"]
 MAX_LIMIT, DEFAULT_LIMIT = 100, 20
+MAX_ID_LENGTH = 100
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class Ctx:
         raw = self.query("limit", 10)
         limit = DEFAULT_LIMIT
         if raw is not None:
-            if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+            if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
                 raise _bad_param("limit", f"a whole number from 1 to {MAX_LIMIT}")
             limit = int(raw)
         return limit, self.query("cursor", 4000) or None
@@ -113,6 +114,8 @@ def route(
         def view(**params: str) -> Response:
             try:
                 request = bp.current_request
+                if any(len(value) > MAX_ID_LENGTH for value in params.values()):
+                    raise NotFound("No such resource.")  # no id is that long; and keys have a size limit
                 ctx = Ctx(request, _caller(request, auth_mode), _body(request, body))
                 return _respond(fn(ctx, **params), status)
             except DomainError as err:

@@ -16,6 +16,7 @@ from chalicelib.store.events import CANCELLED, ON_SALE, Event, Section
 from chalicelib.store.pagination import Page, decode_cursor, encode_cursor
 
 EVENT_FIELDS = ("title", "description", "category", "ends_at", "venue", "image_url", "max_tickets_per_order")
+CLEARABLE = ("ends_at", "image_url")  # PATCH with null removes these; null for any other field is refused
 MAX_LIST_RANGE = timedelta(days=5 * 366)
 DEFAULT_LIST_RANGE = timedelta(days=2 * 366)
 
@@ -131,8 +132,11 @@ def edit(caller: Caller, event_id: str, body: dict[str, Any], replace: bool) -> 
     if event.status == CANCELLED:
         raise Conflict("A cancelled event can't be edited.", code="EventCancelled")
     expected = int(event.version)
+    for field in ("starts_at", "sections", *EVENT_FIELDS):
+        if field in body and body[field] is None and field not in CLEARABLE:
+            raise _bad(field, f"{field} can't be null")
     for field in EVENT_FIELDS:
-        if field in body and (replace or body[field] is not None):
+        if field in body:
             value = body[field]
             setattr(event, field, iso(value) if isinstance(value, datetime) else value)
     if body.get("starts_at") is not None:

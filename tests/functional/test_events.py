@@ -185,3 +185,17 @@ def test_cancelled_event_cannot_be_edited(api, org):
     assert api.delete(f"/events/{e['id']}", token=org[1]).status == 204
     r = api.patch(f"/events/{e['id']}", {"title": "x"}, token=org[1])
     assert r.status == 409 and r.body["code"] == "EventCancelled"
+
+
+def test_patch_null_clears_optional_fields_only(api, org):
+    e = api.create_event(org[1], ends_at=in_days(31), image_url="https://img.example.com/a.png")
+    r = api.patch(f"/events/{e['id']}", {"ends_at": None, "image_url": None}, token=org[1])
+    assert r.status == 200 and r.body["ends_at"] is None and r.body["image_url"] is None
+    r = api.patch(f"/events/{e['id']}", {"title": None}, token=org[1])
+    assert r.status == 400 and r.body["details"][0]["field"] == "title"
+    assert api.get(f"/events/{e['id']}").body["title"] == e["title"]
+
+
+def test_absurd_ids_and_limits_are_4xx(api, org):
+    assert api.get("/events/" + "x" * 3000).status == 404
+    assert api.get("/events?limit=²").status == 400
