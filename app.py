@@ -1,11 +1,41 @@
-"""Boxoffice: the Chalice app. Thin by design: every route lives in chalicelib/api."""
+"""Boxoffice: the Chalice app. Thin by design: routes live in chalicelib/api,
+stream reactions in chalicelib/streams, scheduled work in chalicelib/jobs."""
 
-from chalice import Chalice
+import os
+from typing import Any
 
-from chalicelib.api import auth, events, health, orders, users
+from chalice import Chalice, Cron
+from chalice.app import CloudWatchEvent, DynamoDBEvent
+
+from chalicelib.api import auth, events, health, invoices, orders, users
 from chalicelib.api.routing import normalize_errors
+from chalicelib.jobs import sales_report
+from chalicelib.streams import activity as activity_stream
+from chalicelib.streams import billing as billing_stream
+
+# Chalice needs the table's stream ARN when it packages the app; the stage's
+# environment (.chalice/config.json) provides it. Locally any value will do.
+STREAM_ARN = os.environ.get(
+    "BOXOFFICE_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/boxoffice-local/stream/local"
+)
 
 app = Chalice(app_name="boxoffice")
 app.register_middleware(normalize_errors, "http")
-for blueprint in (auth.bp, users.bp, events.bp, orders.bp, health.bp):
+for blueprint in (auth.bp, users.bp, events.bp, orders.bp, invoices.bp, health.bp):
     app.register_blueprint(blueprint)
+
+
+# The two stream consumers (DynamoDB Streams allows two readers per shard).
+@app.on_dynamodb_record(stream_arn=STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON", name="billing")
+def billing(event: DynamoDBEvent) -> dict[str, Any]:
+    return billing_stream.handle(event.to_dict())
+
+
+@app.on_dynamodb_record(stream_arn=STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON", name="activity")
+def activity(event: DynamoDBEvent) -> dict[str, Any]:
+    return activity_stream.handle(event.to_dict())
+
+
+@app.schedule(Cron(55, 23, "*", "*", "?", "*"), name="daily_sales_report")
+def daily_sales_report(event: CloudWatchEvent) -> dict[str, Any]:
+    return sales_report.run(event.to_dict())

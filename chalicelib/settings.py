@@ -32,6 +32,8 @@ class Settings:
     login_window_seconds: int
     jwt_secret_parameter: str | None
     _jwt_secret: str | None
+    mail_from: str
+    reports_bucket: str
 
     @property
     def jwt_secret(self) -> str:
@@ -68,6 +70,8 @@ def get_settings() -> Settings:
         login_window_seconds=_int("LOGIN_WINDOW_SECONDS", 15 * 60),
         jwt_secret_parameter=os.environ.get("JWT_SECRET_PARAMETER") or None,
         _jwt_secret=os.environ.get("JWT_SECRET") or None,
+        mail_from=os.environ.get("MAIL_FROM", "tickets@boxoffice.example.com"),
+        reports_bucket=os.environ.get("REPORTS_BUCKET", "boxoffice-reports"),
     )
 
 

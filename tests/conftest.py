@@ -29,29 +29,38 @@ import pytest  # noqa: E402
 from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from chalicelib.settings import reset_settings  # noqa: E402
+from chalicelib.domain import mail  # noqa: E402
+from chalicelib.settings import get_settings, reset_settings  # noqa: E402
 from chalicelib.store.table import create_table  # noqa: E402
 from tests.support import Api  # noqa: E402
 
 
 @pytest.fixture
 def aws() -> Iterator[Any]:
-    """A fresh moto account with the table created from its one definition."""
+    """A fresh moto account: the table created from its one definition, the
+    reports bucket, and the verified sender address."""
     reset_settings()
+    mail.reset_client()
     with mock_aws():
         client = boto3.client("dynamodb")
         create_table(client)
+        boto3.client("s3").create_bucket(Bucket=get_settings().reports_bucket)
+        boto3.client("ses").verify_email_identity(EmailAddress=get_settings().mail_from)
         yield client
 
 
 @pytest.fixture
-def api(aws: Any) -> Iterator[Api]:
+def chalice_client(aws: Any) -> Iterator[Client]:
     from app import app
 
     with Client(app, stage_name="local") as client:
+        yield client
 
-        def send(method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict[str, str], bytes]:
-            r = client.http.request(method, path, headers=headers, body=body)
-            return r.status_code, dict(r.headers), r.body
 
-        yield Api(send)
+@pytest.fixture
+def api(chalice_client: Client) -> Api:
+    def send(method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict[str, str], bytes]:
+        r = chalice_client.http.request(method, path, headers=headers, body=body)
+        return r.status_code, dict(r.headers), r.body
+
+    return Api(send)

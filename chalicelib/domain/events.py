@@ -236,9 +236,15 @@ def sales(caller: Caller, event_id: str) -> dict[str, Any]:
     """Tickets sold, held, remaining and revenue per section and in total."""
     event, sections = store.load(event_id)
     require_organizer_view(caller, event)
+    rows, totals = sales_rows(sections)
+    return {"event_id": event_id, "currency": event.currency, "sections": rows, "totals": totals}
+
+
+def sales_rows(sections: list[Section]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Per-section counts with revenue, and their totals."""
     rows = [{**section_view(s), "revenue_cents": int(s.revenue_cents)} for s in sorted(sections, key=lambda s: s.code)]
     totals = {k: sum(r[k] for r in rows) for k in ("capacity", "sold", "held", "remaining", "revenue_cents")}
-    return {"event_id": event_id, "currency": event.currency, "sections": rows, "totals": totals}
+    return rows, totals
 
 
 def list_events(
@@ -270,13 +276,13 @@ def list_events(
         found.extend(e for e in results if isinstance(e, Event))
         last_key = getattr(results, "last_evaluated_key", None)
         if last_key is None:
-            month = _next_month(month)
+            month = next_month(month)
             if month > end_iso[:7]:
                 return Page(found, None)
         if len(found) >= limit:
             return Page(found, encode_cursor({"m": month, "k": last_key}, scope))
 
 
-def _next_month(month: str) -> str:
+def next_month(month: str) -> str:
     year, mon = int(month[:4]), int(month[5:7])
     return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"

@@ -91,3 +91,51 @@ def idempotency(user_id: str, key: str) -> tuple[str, str]:
 
 def health() -> tuple[str, str]:
     return "HEALTH", "HEALTH"
+
+
+def invoice(invoice_id: str) -> tuple[str, str]:
+    return f"INVOICE#{invoice_id}", META
+
+
+def invoice_id_for(order_id: str) -> str:
+    """An order's invoice id: derived from the order, so a replayed record finds it."""
+    return f"{order_id}-INV"
+
+
+def credit_note_id_for(order_id: str) -> str:
+    return f"{order_id}-CN"
+
+
+def invoice_counter(organizer_id: str, kind: str) -> tuple[str, str]:
+    return f"COUNTER#{kind.upper()}#{organizer_id}", "COUNTER"
+
+
+def invoices_by_user(user_id: str) -> str:
+    return f"USER#{user_id}#INVOICES"
+
+
+def invoices_by_organizer(organizer_id: str) -> str:
+    return f"ORGANIZER#{organizer_id}#INVOICES"
+
+
+def invoice_number_sort(kind: str, number: int) -> str:
+    return f"{kind}#{number:012d}"
+
+
+def notifications(user_id: str) -> str:
+    return f"NOTIFICATIONS#{user_id}"
+
+
+def notification(user_id: str, notification_id: str) -> tuple[str, str]:
+    return notifications(user_id), f"NOTIF#{notification_id}"
+
+
+NOTIFICATION_PREFIX = "NOTIF#"
+
+
+def sales_reports(date: str) -> str:
+    return f"REPORT#SALES#{date}"
+
+
+def sales_report(date: str, event_id: str) -> tuple[str, str]:
+    return sales_reports(date), f"EVENT#{event_id}"

@@ -1,0 +1,1 @@
+"""Scheduled work, registered with @app.schedule in app.py."""

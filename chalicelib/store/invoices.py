@@ -1,0 +1,157 @@
+"""Invoices and credit notes, numbered per organizer without gaps.
+
+A number is taken by putting the organizer's counter with a condition on its
+previous value, in the same transaction as the invoice's put with
+``attribute_not_exists``. The invoice's id comes from the order, so a replayed
+stream record finds the invoice already there and takes no number: the
+sequence has no gaps and no duplicates whatever Lambda redelivers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.domain.errors import NotFound
+from chalicelib.store import keys
+from chalicelib.store.pagination import Page, decode_cursor, page
+from chalicelib.store.table import Item
+from chalicelib.store.tx import ConditionFailed, Tx
+
+INVOICE = "invoice"
+CREDIT_NOTE = "credit_note"
+ISSUED = "issued"
+VOID = "void"
+ATTEMPTS = 20
+
+
+class Invoice(Item, discriminator="invoice"):
+    invoice_id = UnicodeAttribute()
+    kind = UnicodeAttribute(default=INVOICE)
+    number = NumberAttribute()
+    order_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    organizer_id = UnicodeAttribute()
+    payee = UnicodeAttribute()
+    lines = JSONAttribute()
+    total_cents = NumberAttribute()
+    currency = UnicodeAttribute()
+    issued_at = UnicodeAttribute()
+    status = UnicodeAttribute(default=ISSUED)
+    voided_at = UnicodeAttribute(null=True)
+    credits_invoice_id = UnicodeAttribute(null=True)
+
+    def set_keys(self) -> Invoice:
+        self.pk, self.sk = keys.invoice(self.invoice_id)
+        self.gsi1pk = keys.invoices_by_user(self.payee)
+        self.gsi1sk = keys.created_sort(self.issued_at, self.invoice_id)
+        self.gsi2pk = keys.invoices_by_organizer(self.organizer_id)
+        self.gsi2sk = keys.invoice_number_sort(self.kind, int(self.number))
+        return self
+
+
+class Counter(Item, discriminator="counter"):
+    value = NumberAttribute(default=0)
+
+
+def get(invoice_id: str, consistent: bool = False) -> Invoice | None:
+    try:
+        item = Invoice.get(*keys.invoice(invoice_id), consistent_read=consistent)
+    except DoesNotExist:
+        return None
+    return item if isinstance(item, Invoice) else None
+
+
+def require(invoice_id: str) -> Invoice:
+    found = get(invoice_id)
+    if found is None:
+        raise NotFound("No such invoice.")
+    return found
+
+
+def _counter_value(key: tuple[str, str]) -> int:
+    try:
+        item = Counter.get(*key, consistent_read=True)
+    except DoesNotExist:
+        return 0
+    return int(item.value) if isinstance(item, Counter) else 0
+
+
+def _take_number(tx: Tx, key: tuple[str, str], current: int) -> int:
+    counter = Counter(key[0], key[1], value=current + 1)
+    condition = Counter.pk.does_not_exist() if current == 0 else Counter.value == current
+    tx.put("counter", counter, condition)
+    return current + 1
+
+
+def issue(invoice: Invoice) -> Invoice:
+    """Give the invoice the organizer's next number and store it; once per invoice id."""
+    key = keys.invoice_counter(invoice.organizer_id, invoice.kind)
+    for _ in range(ATTEMPTS):
+        existing = get(invoice.invoice_id, consistent=True)
+        if existing is not None:
+            return existing
+        tx = Tx()
+        invoice.number = _take_number(tx, key, _counter_value(key))
+        tx.put("invoice", invoice.set_keys(), Invoice.pk.does_not_exist())
+        try:
+            tx.commit()
+            return invoice
+        except ConditionFailed:
+            continue  # another writer took the number or wrote this invoice: read again
+    raise RuntimeError(f"could not number invoice {invoice.invoice_id}: too much contention")
+
+
+def void_and_credit(invoice: Invoice, credit: Invoice, voided_at: str) -> Invoice:
+    """Void the invoice and issue its credit note, in one transaction; once per invoice."""
+    key = keys.invoice_counter(credit.organizer_id, credit.kind)
+    for _ in range(ATTEMPTS):
+        existing = get(credit.invoice_id, consistent=True)
+        if existing is not None:
+            return existing
+        tx = Tx()
+        credit.number = _take_number(tx, key, _counter_value(key))
+        tx.put("credit", credit.set_keys(), Invoice.pk.does_not_exist())
+        tx.update(
+            "invoice",
+            invoice,
+            [Invoice.status.set(VOID), Invoice.voided_at.set(voided_at)],
+            Invoice.status == ISSUED,
+        )
+        try:
+            tx.commit()
+            return credit
+        except ConditionFailed:
+            continue
+    raise RuntimeError(f"could not issue credit note {credit.invoice_id}: too much contention")
+
+
+def list_for_payee(user_id: str, limit: int, cursor: str | None) -> Page[Invoice]:
+    scope = keys.invoices_by_user(user_id)
+    start = decode_cursor(cursor, scope)
+    results = Item.gsi1.query(scope, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+    return page(results, limit, Invoice, scope)
+
+
+def for_order(order_id: str) -> list[Invoice]:
+    """The order's invoice and credit note, if they exist yet: one BatchGetItem."""
+    wanted = [keys.invoice(keys.invoice_id_for(order_id)), keys.invoice(keys.credit_note_id_for(order_id))]
+    found = [item for item in Item.batch_get(wanted) if isinstance(item, Invoice)]
+    return sorted(found, key=lambda i: i.invoice_id)
+
+
+def numbers(organizer_id: str, kind: str) -> list[int]:
+    """Every number issued to the organizer's documents of one kind, in order (audits, tests)."""
+    results = Item.gsi2.query(keys.invoices_by_organizer(organizer_id), Item.gsi2sk.startswith(f"{kind}#"))
+    return [int(i.number) for i in results if isinstance(i, Invoice)]
+
+
+def line(description: str, quantity: int, unit_price_cents: int) -> dict[str, Any]:
+    return {
+        "description": description,
+        "quantity": quantity,
+        "unit_price_cents": unit_price_cents,
+        "total_cents": quantity * unit_price_cents,
+    }

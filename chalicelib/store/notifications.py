@@ -1,0 +1,80 @@
+"""In-app notifications: one partition per user, newest first.
+
+A notification's id is derived from what caused it (the stream record), so a
+redelivered record writes nothing new.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import JSONAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from chalicelib.domain.errors import NotFound
+from chalicelib.store import keys
+from chalicelib.store.pagination import Page, decode_cursor, page
+from chalicelib.store.table import Item
+
+
+class Notification(Item, discriminator="notification"):
+    notification_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    title = UnicodeAttribute()
+    body = UnicodeAttribute()
+    data = JSONAttribute(default=dict)
+    created_at = UnicodeAttribute()
+    read_at = UnicodeAttribute(null=True)
+    emailed_at = UnicodeAttribute(null=True)
+
+    def set_keys(self) -> Notification:
+        self.pk, self.sk = keys.notification(self.user_id, self.notification_id)
+        return self
+
+
+def add(notification: Notification) -> Notification:
+    """Store it unless a notification with the same id exists; return the stored one."""
+    try:
+        notification.set_keys().save(Notification.pk.does_not_exist())
+        return notification
+    except PutError as e:
+        if e.cause_response_code != "ConditionalCheckFailedException":
+            raise
+    existing = get(notification.user_id, notification.notification_id)
+    assert existing is not None
+    return existing
+
+
+def get(user_id: str, notification_id: str) -> Notification | None:
+    try:
+        item = Notification.get(*keys.notification(user_id, notification_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+    return item if isinstance(item, Notification) else None
+
+
+def mark_emailed(notification: Notification, at: str) -> None:
+    notification.update(actions=[Notification.emailed_at.set(at)])
+
+
+def mark_read(user_id: str, notification_id: str, at: str) -> Notification:
+    found = get(user_id, notification_id)
+    if found is None:
+        raise NotFound("No such notification.")
+    if found.read_at is None:
+        found.update(actions=[Notification.read_at.set(at)], condition=Notification.read_at.does_not_exist())
+    return found
+
+
+def list_for(user_id: str, unread: bool, limit: int, cursor: str | None) -> Page[Notification]:
+    scope = keys.notifications(user_id) + ("#unread" if unread else "")
+    start = decode_cursor(cursor, scope)
+    condition = Notification.read_at.does_not_exist() if unread else None
+    results = Item.query(
+        keys.notifications(user_id),
+        Item.sk.startswith(keys.NOTIFICATION_PREFIX),
+        filter_condition=condition,
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=start,
+    )
+    return page(results, limit, Notification, scope)

@@ -1,0 +1,1 @@
+"""DynamoDB Stream consumers: record → item → small idempotent reactions."""

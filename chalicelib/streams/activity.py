@@ -1,0 +1,129 @@
+"""The activity consumer: notifications (in-app and email) for buyers, organizers
+and ticket holders. Later projections (search index, conversations, audit
+history) join this consumer: DynamoDB Streams allows two readers per shard."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from chalicelib.domain.notifications import notify
+from chalicelib.store import events as event_store
+from chalicelib.store import orders as order_store
+from chalicelib.store.events import CANCELLED as EVENT_CANCELLED
+from chalicelib.store.events import Event
+from chalicelib.store.orders import CANCELLED, CONFIRMED, Order
+from chalicelib.streams.processor import Reactions, process, status_changed
+from chalicelib.streams.records import Change
+
+WATCHED = ("title", "starts_at", "ends_at", "venue")
+
+
+def _money(cents: int, currency: str) -> str:
+    return f"{currency} {cents / 100:,.2f}"
+
+
+def _title(event_id: str) -> str:
+    try:
+        return event_store.load_event(event_id).title
+    except Exception:
+        return "your event"
+
+
+def order_confirmed(change: Change) -> None:
+    order = change.new
+    if not isinstance(order, Order) or order.status != CONFIRMED:
+        return
+    title = _title(order.event_id)
+    data = {"order_id": order.order_id, "event_id": order.event_id}
+    total = _money(int(order.total_cents), order.currency)
+    notify(
+        change,
+        order.user_id,
+        "order_confirmed",
+        f"Your tickets for {title}",
+        f"Order {order.order_id}: {int(order.quantity)} x section {order.section}, {total}.",
+        data,
+    )
+    if order.organizer_id != order.user_id:
+        notify(
+            change,
+            order.organizer_id,
+            "ticket_sold",
+            f"New order for {title}",
+            f"{int(order.quantity)} x section {order.section} sold, {total}.",
+            data,
+        )
+
+
+def order_cancelled(change: Change) -> None:
+    order = change.new
+    if not isinstance(order, Order) or not status_changed(change, CANCELLED):
+        return
+    title = _title(order.event_id)
+    notify(
+        change,
+        order.user_id,
+        "order_cancelled",
+        f"Order cancelled: {title}",
+        f"Order {order.order_id} is cancelled and {_money(int(order.total_cents), order.currency)} refunded.",
+        {"order_id": order.order_id, "event_id": order.event_id},
+    )
+
+
+def event_changed(change: Change) -> None:
+    old, new = change.old, change.new
+    if not isinstance(old, Event) or not isinstance(new, Event):
+        return
+    if status_changed(change, EVENT_CANCELLED):
+        since = change.at - timedelta(seconds=1)
+        for user_id in _holders(new.event_id, since):
+            notify(
+                change,
+                user_id,
+                "event_cancelled",
+                f"Cancelled: {new.title}",
+                f"{new.title} on {new.starts_at} is cancelled; your orders are refunded.",
+                {"event_id": new.event_id},
+            )
+        return
+    changed = [f for f in WATCHED if getattr(old, f) != getattr(new, f)]
+    if not changed or new.status == EVENT_CANCELLED:
+        return
+    for user_id in _holders(new.event_id, None):
+        notify(
+            change,
+            user_id,
+            "event_changed",
+            f"Changed: {new.title}",
+            f"{new.title} has a new {', '.join(changed).replace('_', ' ')}: starts {new.starts_at}.",
+            {"event_id": new.event_id, "changed": changed},
+        )
+
+
+def _holders(event_id: str, cancelled_since: Any) -> set[str]:
+    """Users holding tickets: confirmed orders, plus orders the event's cancellation refunded."""
+    from chalicelib.domain.ids import iso
+
+    holders: set[str] = set()
+    cursor = None
+    while True:
+        page = order_store.list_for_event(event_id, 100, cursor)
+        for order in page.items:
+            refunded = cancelled_since is not None and (order.cancelled_at or "") >= iso(cancelled_since)
+            if order.status == CONFIRMED or refunded:
+                holders.add(order.user_id)
+        if page.next_cursor is None:
+            return holders
+        cursor = page.next_cursor
+
+
+REACTIONS: Reactions = {
+    ("Order", "INSERT"): [order_confirmed],
+    ("Order", "MODIFY"): [order_cancelled],
+    ("Event", "MODIFY"): [event_changed],
+}
+
+
+def handle(event: dict[str, Any]) -> dict[str, Any]:
+    return process(event, REACTIONS, "activity")

@@ -1,0 +1,33 @@
+"""The billing consumer: invoices for orders, credit notes for cancellations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain import invoices
+from chalicelib.domain.ids import iso
+from chalicelib.store.orders import CANCELLED, CONFIRMED, Order
+from chalicelib.streams.processor import Reactions, process, status_changed
+from chalicelib.streams.records import Change
+
+
+def invoice_new_order(change: Change) -> None:
+    order = change.new
+    if isinstance(order, Order) and order.status == CONFIRMED:
+        invoices.issue_for(order, iso(change.at))
+
+
+def credit_cancelled_order(change: Change) -> None:
+    order = change.new
+    if isinstance(order, Order) and status_changed(change, CANCELLED):
+        invoices.credit_for(order, iso(change.at))
+
+
+REACTIONS: Reactions = {
+    ("Order", "INSERT"): [invoice_new_order],
+    ("Order", "MODIFY"): [credit_cancelled_order],
+}
+
+
+def handle(event: dict[str, Any]) -> dict[str, Any]:
+    return process(event, REACTIONS, "billing")

@@ -1,0 +1,67 @@
+"""Turn a stream record into the items it carries, or fail loudly."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ulid import ULID
+
+from chalicelib.store.table import Item
+
+
+class PoisonRecord(Exception):
+    """The record's image is not an item we can read."""
+
+
+@dataclass(frozen=True)
+class Change:
+    event_name: str  # INSERT | MODIFY | REMOVE
+    sequence_number: str
+    at: datetime
+    old: Item | None
+    new: Item | None
+
+    @property
+    def item(self) -> Item:
+        item = self.new if self.new is not None else self.old
+        assert item is not None
+        return item
+
+    @property
+    def type_name(self) -> str:
+        return type(self.item).__name__
+
+    def derived_id(self, purpose: str) -> str:
+        """A ULID that sorts by the change's time and is the same on every redelivery."""
+        digest = hashlib.sha256(f"{purpose}|{self.item.pk}|{self.item.sk}|{self.sequence_number}".encode()).digest()
+        millis = int(self.at.timestamp() * 1000).to_bytes(6, "big")
+        return str(ULID.from_bytes(millis + digest[:10]))
+
+
+def parse_image(image: dict[str, Any] | None) -> Item | None:
+    if not image:
+        return None
+    try:
+        item = Item.from_raw_data(image)
+        item.serialize(null_check=True)  # every required attribute is there
+    except (ValueError, TypeError, KeyError, AttributeError) as e:
+        raise PoisonRecord(f"unreadable item {image.get('PK')}/{image.get('SK')}: {e}") from e
+    return item
+
+
+def change_of(record: dict[str, Any]) -> Change:
+    """A Lambda-shaped DynamoDB stream record → Change (raises PoisonRecord)."""
+    try:
+        body = record["dynamodb"]
+        event_name = record["eventName"]
+        sequence = body["SequenceNumber"]
+        at = datetime.fromtimestamp(float(body.get("ApproximateCreationDateTime", 0)), UTC)
+    except (KeyError, TypeError, ValueError) as e:
+        raise PoisonRecord(f"not a DynamoDB stream record: {e}") from e
+    old, new = parse_image(body.get("OldImage")), parse_image(body.get("NewImage"))
+    if old is None and new is None:
+        raise PoisonRecord("record carries no image (is the stream NEW_AND_OLD_IMAGES?)")
+    return Change(event_name, sequence, at, old, new)

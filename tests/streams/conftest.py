@@ -1,0 +1,50 @@
+"""Stream handlers driven by real stream records: the table's own stream (moto),
+read after real API calls, shaped as Lambda shapes them, invoked through
+chalice.test.Client's Lambda client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from chalicelib.settings import get_settings
+from infra.local.poller import StreamReader
+
+
+class Stream:
+    def __init__(self, chalice_client: Any) -> None:
+        table = boto3.client("dynamodb").describe_table(TableName=get_settings().table_name)["Table"]
+        self.reader = StreamReader(boto3.client("dynamodbstreams"), table["LatestStreamArn"], "us-east-1")
+        self.client = chalice_client
+
+    def read(self) -> list[dict[str, Any]]:
+        """Every record written since the last read."""
+        return self.reader.read()
+
+    def deliver(self, function: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+        response = self.client.lambda_.invoke(function, {"Records": records})
+        payload: dict[str, Any] = response.payload
+        return payload
+
+    def both(self, records: list[dict[str, Any]]) -> None:
+        for function in ("billing", "activity"):
+            assert self.deliver(function, records) == {"batchItemFailures": []}
+
+    def flush(self) -> list[dict[str, Any]]:
+        """Read what is new and deliver it to both consumers, as Lambda would."""
+        records = self.read()
+        self.both(records)
+        return records
+
+
+@pytest.fixture
+def stream(chalice_client: Any) -> Stream:
+    return Stream(chalice_client)
+
+
+def sent_mail() -> list[Any]:
+    return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)

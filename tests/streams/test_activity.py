@@ -1,0 +1,79 @@
+"""The activity consumer: notifications in-app and by email, fed real stream records."""
+
+from __future__ import annotations
+
+from tests.streams.conftest import sent_mail
+from tests.support import in_days
+
+
+def kinds(api, token, unread=False):
+    path = "/notifications" + ("?unread=true" if unread else "")
+    r = api.get(path, token=token)
+    assert r.status == 200, r.body
+    return [n["kind"] for n in r.body["items"]]
+
+
+def test_buyer_and_organizer_hear_of_an_order_once(api, stream):
+    _org_user, org = api.register("organizer")
+    _buyer_user, buyer = api.register("buyer")
+    event = api.create_event(org)
+    order = api.buy(buyer, event["id"], 2).body
+    records = stream.read()
+    stream.both(records)
+    stream.both(records)  # redelivered: nothing new, no second email
+    assert kinds(api, buyer) == ["order_confirmed"]
+    assert kinds(api, org) == ["ticket_sold"]
+    n = api.get("/notifications", token=buyer).body["items"][0]
+    assert n["data"] == {"order_id": order["id"], "event_id": event["id"]} and n["read"] is False
+    assert "Midnight Jazz" in n["title"]
+    mails = sent_mail()
+    assert sorted(m.destinations["ToAddresses"][0] for m in mails) == ["buyer@example.com", "organizer@example.com"]
+    assert any("AUD 100.00" in m.body for m in mails)
+
+
+def test_cancelling_an_order_notifies_the_buyer(api, stream):
+    _, org = api.register()
+    _, buyer = api.register()
+    event = api.create_event(org)
+    order = api.buy(buyer, event["id"]).body
+    api.post(f"/orders/{order['id']}/cancel", token=buyer)
+    stream.flush()
+    assert kinds(api, buyer) == ["order_cancelled", "order_confirmed"]
+
+
+def test_event_changes_and_cancellation_reach_every_ticket_holder(api, stream):
+    _, org = api.register()
+    holders = [api.register()[1] for _ in range(3)]
+    _, bystander = api.register()
+    event = api.create_event(org)
+    for token in holders:
+        api.buy(token, event["id"])
+    api.patch(f"/events/{event['id']}", {"description": "only the description"}, token=org)
+    api.patch(f"/events/{event['id']}", {"starts_at": in_days(60)}, token=org)
+    stream.flush()
+    for token in holders:
+        assert kinds(api, token) == ["event_changed", "order_confirmed"]
+    assert kinds(api, bystander) == []
+    api.delete(f"/events/{event['id']}", token=org)
+    stream.flush()
+    for token in holders:
+        assert kinds(api, token)[:2] in (["event_cancelled", "order_cancelled"], ["order_cancelled", "event_cancelled"])
+    assert kinds(api, bystander) == []
+
+
+def test_read_and_unread(api, stream):
+    _, org = api.register()
+    _, buyer = api.register()
+    event = api.create_event(org)
+    for _ in range(2):
+        api.buy(buyer, event["id"])
+    stream.flush()
+    first = api.get("/notifications", token=buyer).body["items"][0]
+    r = api.post(f"/notifications/{first['id']}/read", token=buyer)
+    assert r.status == 200 and r.body["read"] is True and r.body["read_at"]
+    assert api.post(f"/notifications/{first['id']}/read", token=buyer).status == 200  # idempotent
+    unread = api.get("/notifications?unread=true", token=buyer).body["items"]
+    assert len(unread) == 1 and unread[0]["id"] != first["id"]
+    assert api.post(f"/notifications/{first['id']}/read", token=org).status == 404
+    assert api.get("/notifications?unread=maybe", token=buyer).status == 400
+    assert api.get("/notifications").status == 401
