@@ -54,15 +54,18 @@ def register(*, email: str, username: str, name: str, password: str, role: str =
 def login(*, password: str, email: str | None = None, username: str | None = None) -> tuple[User, str, int]:
     """Check the credentials; the same failure for an unknown account and a wrong password."""
     s = get_settings()
-    identifier = (email or username or "").lower()
     now = utcnow()
-    if store.failures(identifier, s.login_window_seconds, now) >= s.login_max_failures:
-        raise TooManyAttempts("Too many failed sign-ins; try again later.", retry_after=s.login_window_seconds)
     user_id = store.user_id_for_login(email, username)
-    user = store.get(user_id) if user_id else None
+    # One counter per account whichever name signs in; per name for unknown ones.
+    subject = user_id or f"unknown:{(email or username or '').lower()}"
+    if not store.reserve_attempt(subject, s.login_max_failures, s.login_window_seconds, now):
+        raise TooManyAttempts(
+            "Too many failed sign-ins; try again later.", retry_after=store.window_left(s.login_window_seconds, now)
+        )
+    user = store.get(user_id or "-")  # the same reads for unknown and known accounts
     if not passwords.check_password(password, user.password_hash if user else None) or user is None:
-        store.record_failure(identifier, s.login_window_seconds, now)
         raise Unauthorized("Wrong email, username or password.", code="InvalidCredentials")
+    store.clear_failures(subject, s.login_window_seconds, now)
     token, expires_in = tokens.issue(user.user_id, int(user.token_version))
     return user, token, expires_in
 

@@ -220,10 +220,15 @@ def _section_update(s: Section, body: dict[str, Any]) -> tuple[str, Section, lis
 
 
 def cancel(caller: Caller, event_id: str) -> Event:
-    """Cancel the event: sales stop at once (every sale checks the status in its transaction)."""
+    """Cancel the event: sales stop at once (every sale checks the status in its transaction).
+
+    Cancelling a cancelled event is allowed, so that a DELETE interrupted while
+    refunding can simply be sent again.
+    """
     event = store.load_event(event_id)
     _may_edit(caller, event, Permission.DELETE_ALL)
-    store.cancel(event)
+    if event.status != CANCELLED:
+        store.cancel(event)
     return event
 
 

@@ -176,6 +176,21 @@ def _refund(order: Order) -> Order:
     return order
 
 
+def refund_if_event_cancelled(order: Order) -> bool:
+    """Refund an order whose event is cancelled (one the cancelling sweep missed:
+    the event's order index is eventually consistent). Called by the billing consumer."""
+    if order.status != CONFIRMED or load_event(order.event_id).status != EVENT_CANCELLED:
+        return False
+    current = store.get(order.order_id)
+    if current.status != CONFIRMED:
+        return False
+    try:
+        _refund(current)
+    except Conflict:
+        return False  # refunded meanwhile
+    return True
+
+
 def refund_all(event_id: str) -> int:
     """Cancel and refund every confirmed order of an event (after the event is cancelled)."""
     count, cursor = 0, None

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.domain.errors import AlreadyExists, NotFound, StaleVersion
 from chalicelib.store import keys
@@ -166,26 +166,39 @@ def list_users(limit: int, cursor: str | None, q: str | None) -> Page[User]:
     return page(results, limit, User, scope)
 
 
-def failures(identifier: str, window: int, now: datetime) -> int:
-    """Failed logins for this identifier in the current window of ``window`` seconds."""
-    try:
-        item = LoginFailures.get(*keys.login_failures(identifier, _bucket(window, now)))
-    except DoesNotExist:
-        return 0
-    return int(item.attempts) if isinstance(item, LoginFailures) else 0
+def reserve_attempt(subject: str, limit: int, window: int, now: datetime) -> bool:
+    """Count a sign-in attempt before the password is checked; False once ``limit`` are used.
 
-
-def record_failure(identifier: str, window: int, now: datetime) -> None:
-    # The window is in the key, so an old count is never read even before TTL removes it.
-    pk, sk = keys.login_failures(identifier, _bucket(window, now))
+    One atomic conditional ADD, so parallel guesses cannot all read an old
+    count. The window is in the key: an old count is never read, TTL or not.
+    """
+    pk, sk = keys.login_failures(subject, _bucket(window, now))
     expires = now + timedelta(seconds=2 * window)
-    LoginFailures(pk, sk).update(actions=[LoginFailures.attempts.add(1), LoginFailures.ttl.set(expires)])
+    try:
+        LoginFailures(pk, sk).update(
+            actions=[
+                LoginFailures.attempts.add(1),
+                LoginFailures.ttl.set(expires),
+                LoginFailures.type.set(LoginFailures),
+            ],
+            condition=LoginFailures.pk.does_not_exist() | (LoginFailures.attempts < limit),
+        )
+    except UpdateError as e:
+        if e.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
-def clear_failures(identifier: str, window: int, now: datetime) -> None:
-    pk, sk = keys.login_failures(identifier, _bucket(window, now))
+def clear_failures(subject: str, window: int, now: datetime) -> None:
+    pk, sk = keys.login_failures(subject, _bucket(window, now))
     LoginFailures(pk, sk).delete()
 
 
 def _bucket(window: int, now: datetime) -> int:
     return int(now.timestamp()) // max(window, 1)
+
+
+def window_left(window: int, now: datetime) -> int:
+    """Seconds until the current counting window ends."""
+    return max(window, 1) - int(now.timestamp()) % max(window, 1)

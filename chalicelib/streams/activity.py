@@ -119,9 +119,9 @@ def _holders(event_id: str, cancelled_since: Any) -> set[str]:
 
 
 REACTIONS: Reactions = {
-    ("Order", "INSERT"): [order_confirmed],
-    ("Order", "MODIFY"): [order_cancelled],
-    ("Event", "MODIFY"): [event_changed],
+    ("order", "INSERT"): [order_confirmed],
+    ("order", "MODIFY"): [order_cancelled],
+    ("event", "MODIFY"): [event_changed],
 }
 
 

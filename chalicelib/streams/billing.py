@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain import invoices
+from chalicelib.domain import invoices, orders
 from chalicelib.domain.ids import iso
 from chalicelib.store.orders import CANCELLED, CONFIRMED, Order
 from chalicelib.streams.processor import Reactions, process, status_changed
@@ -17,6 +17,12 @@ def invoice_new_order(change: Change) -> None:
         invoices.issue_for(order, iso(change.at))
 
 
+def refund_orders_of_cancelled_events(change: Change) -> None:
+    order = change.new
+    if isinstance(order, Order):
+        orders.refund_if_event_cancelled(order)
+
+
 def credit_cancelled_order(change: Change) -> None:
     order = change.new
     if isinstance(order, Order) and status_changed(change, CANCELLED):
@@ -24,8 +30,8 @@ def credit_cancelled_order(change: Change) -> None:
 
 
 REACTIONS: Reactions = {
-    ("Order", "INSERT"): [invoice_new_order],
-    ("Order", "MODIFY"): [credit_cancelled_order],
+    ("order", "INSERT"): [invoice_new_order, refund_orders_of_cancelled_events],
+    ("order", "MODIFY"): [credit_cancelled_order],
 }
 
 

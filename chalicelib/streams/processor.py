@@ -12,12 +12,13 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from chalicelib.streams.records import Change, PoisonRecord, change_of
+from chalicelib.streams.records import Change, PoisonRecord, change_of, kind_of
 
 log = logging.getLogger("boxoffice.streams")
 
 Reaction = Callable[[Change], None]
 Reactions = Mapping[tuple[str, str], Iterable[Reaction]]  # (item type, event name) → reactions
+# The item type is the discriminator value stored in the item's `type` attribute.
 
 
 def process(event: dict[str, Any], reactions: Reactions, consumer: str) -> dict[str, Any]:
@@ -25,8 +26,12 @@ def process(event: dict[str, Any], reactions: Reactions, consumer: str) -> dict[
     for record in event.get("Records", []):
         sequence = (record.get("dynamodb") or {}).get("SequenceNumber", "?")
         try:
+            event_name, kind = kind_of(record)
+            todo = list(reactions.get((kind or "", event_name), ()))
+            if not todo:
+                continue  # not an item this consumer reacts to
             change = change_of(record)
-            for reaction in reactions.get((change.type_name, change.event_name), ()):
+            for reaction in todo:
                 reaction(change)
         except PoisonRecord as e:
             log.error("%s: poison record %s: %s", consumer, sequence, e)

@@ -30,10 +30,6 @@ class Change:
         assert item is not None
         return item
 
-    @property
-    def type_name(self) -> str:
-        return type(self.item).__name__
-
     def derived_id(self, purpose: str) -> str:
         """A ULID that sorts by the change's time and is the same on every redelivery."""
         digest = hashlib.sha256(f"{purpose}|{self.item.pk}|{self.item.sk}|{self.sequence_number}".encode()).digest()
@@ -50,6 +46,37 @@ def parse_image(image: dict[str, Any] | None) -> Item | None:
     except (ValueError, TypeError, KeyError, AttributeError) as e:
         raise PoisonRecord(f"unreadable item {image.get('PK')}/{image.get('SK')}: {e}") from e
     return item
+
+
+KEYS = {"PK", "SK"}
+
+
+def kind_of(record: dict[str, Any]) -> tuple[str, str | None]:
+    """(event name, item type) from a record's envelope, without parsing the item.
+
+    The type is None for an image that holds nothing but the keys (moto emits
+    such an extra INSERT for an UpdateItem that creates an item): nothing to react to.
+    """
+    try:
+        body = record["dynamodb"]
+        event_name = record["eventName"]
+        image = body.get("NewImage") or body.get("OldImage") or {}
+    except (KeyError, TypeError, AttributeError) as e:
+        raise PoisonRecord(f"not a DynamoDB stream record: {e}") from e
+    if not isinstance(image, dict):
+        raise PoisonRecord("the record's image is not a map")
+    if set(image) <= KEYS:
+        return event_name, None
+    kind = (image.get("type") or {}).get("S") if isinstance(image.get("type"), dict) else None
+    if kind not in _known_types():
+        raise PoisonRecord(f"unknown item type {kind!r} in {image.get('PK')}/{image.get('SK')}")
+    return event_name, kind
+
+
+def _known_types() -> set[str]:
+    discriminator = Item._get_discriminator_attribute()
+    assert discriminator is not None
+    return {str(discriminator.get_discriminator(cls)) for cls in discriminator.get_registered_subclasses(Item)}
 
 
 def change_of(record: dict[str, Any]) -> Change:

@@ -64,3 +64,18 @@ def test_concurrent_retries_with_one_key_sell_once(cloud):
     assert all(status in (201, 409) for status, _ in results), results
     ga = api.get(f"/events/{event}").body["sections"][0]
     assert (ga["sold"], ga["remaining"]) == (2, 48)
+
+
+def test_parallel_password_guesses_are_counted(cloud):
+    api = cloud.api()
+    user, _ = api.register()
+    guesses = 30
+    start = threading.Barrier(guesses)
+
+    def guess(n: int) -> int:
+        start.wait()
+        return api.post("/auth/login", {"username": user["username"], "password": f"wrong guess {n:04d}"}).status
+
+    with ThreadPoolExecutor(max_workers=guesses) as pool:
+        statuses = Counter(pool.map(guess, range(guesses)))
+    assert statuses == {401: 5, 429: guesses - 5}, statuses
