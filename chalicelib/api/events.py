@@ -8,7 +8,7 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.api.routing import Ctx, Reply, page_body, route
-from chalicelib.api.schemas import EventBody, EventPatchBody
+from chalicelib.api.schemas import MAX_YEAR, MIN_YEAR, EventBody, EventPatchBody
 from chalicelib.domain import events, orders
 from chalicelib.domain.errors import Invalid
 
@@ -57,15 +57,19 @@ def _instant(ctx: Ctx, name: str, end_of_day: bool) -> datetime | None:
         return None
     try:
         if len(raw) == 10:
-            day = datetime.combine(datetime.strptime(raw, "%Y-%m-%d").date(), time.min, UTC)
-            return day + timedelta(days=1, milliseconds=-1) if end_of_day else day
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError as e:
+            value = datetime.combine(datetime.strptime(raw, "%Y-%m-%d").date(), time.min, UTC)
+            if end_of_day:
+                value += timedelta(days=1, milliseconds=-1)
+        else:
+            value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise ValueError("out of range")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (ValueError, OverflowError) as e:
         raise Invalid(
-            f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 instant.",
-            details=[{"field": name, "message": "not a date"}],
+            f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 instant, years {MIN_YEAR}-{MAX_YEAR}.",
+            details=[{"field": name, "message": "not a date in range"}],
         ) from e
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @route(

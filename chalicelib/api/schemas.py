@@ -15,7 +15,12 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
 
+MIN_YEAR, MAX_YEAR = 2000, 2999  # sane bounds keep date arithmetic far from datetime's limits
+
+
 def _utc(value: datetime) -> datetime:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
     return value.astimezone(UTC)
 
 

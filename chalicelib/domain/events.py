@@ -18,6 +18,7 @@ from chalicelib.store.pagination import Page, decode_cursor, encode_cursor
 EVENT_FIELDS = ("title", "description", "category", "ends_at", "venue", "image_url", "max_tickets_per_order")
 CLEARABLE = ("ends_at", "image_url")  # PATCH with null removes these; null for any other field is refused
 MAX_LIST_RANGE = timedelta(days=5 * 366)
+MAX_SECTIONS = 20  # with the event, one edit always fits a 100-item transaction
 DEFAULT_LIST_RANGE = timedelta(days=2 * 366)
 
 
@@ -127,7 +128,7 @@ def edit(caller: Caller, event_id: str, body: dict[str, Any], replace: bool) -> 
     A section's capacity can't go below what is sold + held: that is a
     condition on the section item, so it holds against concurrent sales.
     """
-    event, sections = store.load(event_id)
+    event, sections = store.load(event_id, consistent=True)
     _may_edit(caller, event, Permission.EDIT_ALL)
     if event.status == CANCELLED:
         raise Conflict("A cancelled event can't be edited.", code="EventCancelled")
@@ -149,7 +150,7 @@ def edit(caller: Caller, event_id: str, body: dict[str, Any], replace: bool) -> 
     event.version = expected + 1
     event.updated_at = iso(utcnow())
     store.save_changes(event, expected, ops)
-    return store.load(event_id)
+    return store.load(event_id, consistent=True)
 
 
 def _section_ops(
@@ -168,12 +169,17 @@ def _section_ops(
         if existing is None:
             ops.append(("put", _complete(event.event_id, body), [], Section.pk.does_not_exist()))
         else:
-            ops.append(_section_update(existing, body))
+            op = _section_update(existing, body)
+            if op[2]:  # a patch that changes nothing writes nothing
+                ops.append(op)
     if replace:
         given = {b["code"] for b in bodies}
         for code, s in current.items():
             if code not in given:
                 ops.append(("delete", s, [], (Section.sold == 0) & (Section.held == 0)))
+    added = sum(op[0] == "put" for op in ops) - sum(op[0] == "delete" for op in ops)
+    if len(current) + added > MAX_SECTIONS:
+        raise _bad("sections", f"an event has at most {MAX_SECTIONS} sections")
     return ops
 
 
@@ -194,7 +200,7 @@ def _section_update(s: Section, body: dict[str, Any]) -> tuple[str, Section, lis
     for field in ("name", "price_cents"):
         if field in body:
             actions.append(getattr(Section, field).set(body[field]))
-    condition: Condition | None = None
+    condition: Condition | None = Section.pk.exists()
     reserved = s.kind == "reserved"
     if reserved and "capacity" in body:
         raise _bad("sections", f"section {s.code} is reserved seating: change rows or seats_per_row")
@@ -206,7 +212,7 @@ def _section_update(s: Section, body: dict[str, Any]) -> tuple[str, Section, lis
         new_capacity = rows * per_row
         if per_row != s.seats_per_row or rows < int(s.rows or 0):
             # Seat numbers would change meaning: only while nothing is sold or held.
-            condition = (Section.sold == 0) & (Section.held == 0)
+            condition = condition & (Section.sold == 0) & (Section.held == 0)
         actions += [Section.rows.set(rows), Section.seats_per_row.set(per_row)]
     else:
         new_capacity = body.get("capacity", old_capacity)
@@ -214,8 +220,7 @@ def _section_update(s: Section, body: dict[str, Any]) -> tuple[str, Section, lis
         delta = new_capacity - old_capacity
         actions += [Section.capacity.set(new_capacity), Section.remaining.add(delta)]
         # remaining >= old - new, with capacity unchanged since we read it, is sold + held <= new.
-        guard = (Section.capacity == old_capacity) & (Section.remaining >= max(0, -delta))
-        condition = guard if condition is None else condition & guard
+        condition = condition & (Section.capacity == old_capacity) & (Section.remaining >= max(0, -delta))
     return ("update", s, actions, condition)
 
 

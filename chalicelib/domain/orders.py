@@ -59,9 +59,9 @@ def buy(caller: Caller, event_id: str, section: str, quantity: int, idem: tuple[
     if idem:
         ttl = now + timedelta(seconds=get_settings().idempotency_ttl_seconds)
         rec = idempotency.record(caller.id, idem[0], idem[1], 201, body, ttl)
-        token = idempotency.client_token(caller.id, idem[0], idem[1])
+        token = idempotency.client_token(caller.id, idem[0], order.order_id)
     try:
-        store.place(order, rec, token)
+        store.place(order, rec, token, now)
     except (ConditionFailed, TokenReused) as e:
         provider().refund(payment)
         return _lost_race(e, caller, section, idem)
@@ -169,7 +169,9 @@ def _refund(order: Order) -> Order:
     try:
         store.cancel(order, now)
     except ConditionFailed as e:
-        raise Conflict("The order is already cancelled.", code="AlreadyCancelled") from e
+        if "order" in e:
+            raise Conflict("The order is already cancelled.", code="AlreadyCancelled") from e
+        raise Conflict("The order's section or tickets are missing; nothing was changed.") from e
     if order.payment_ref:
         provider().refund(Payment(order.payment_ref, int(order.total_cents), order.currency))
     order.status, order.cancelled_at = "cancelled", now

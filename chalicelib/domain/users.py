@@ -52,22 +52,20 @@ def edit(caller: Caller, user_id: str, changes: dict[str, Any]) -> User:
             raise Invalid("Unknown role.", details=[{"field": "role", "message": f"one of {', '.join(ROLES)}"}])
     new_password = changes.pop("password", None)
     current = changes.pop("current_password", None)
+    identity = [f for f in ("email", "username") if f in changes and changes[f].lower() != getattr(user, f).lower()]
+    # What signs you in changes only with the password that signs you in now.
+    self_service = caller.id == user.user_id and (new_password is not None or identity)
+    if self_service and not passwords.check_password(current or "", user.password_hash):
+        field = "password" if new_password is not None else identity[0]
+        raise Forbidden("Changing this needs your current_password.", code="WrongPassword", field=field)
     if new_password is not None:
-        _check_password_change(caller, user, new_password, current, changes)
-        changes["password_hash"] = passwords.hash_password(new_password)
-    elif current is not None:
-        raise Invalid(
-            "current_password goes with password.", details=[{"field": "current_password", "message": "unexpected"}]
+        passwords.check_policy(
+            new_password, username=changes.get("username", user.username), email=changes.get("email", user.email)
         )
+        changes["password_hash"] = passwords.hash_password(new_password)
     changes["updated_at"] = iso(utcnow())
     # A new password signs out every session (the token version is in each token).
     return store.update(user, changes, bump_tokens=new_password is not None)
-
-
-def _check_password_change(caller: Caller, user: User, new: str, current: str | None, changes: dict[str, Any]) -> None:
-    if caller.id == user.user_id and not passwords.check_password(current or "", user.password_hash):
-        raise Forbidden("current_password is wrong.", code="WrongPassword", field="current_password")
-    passwords.check_policy(new, username=changes.get("username", user.username), email=changes.get("email", user.email))
 
 
 def delete(caller: Caller, user_id: str) -> None:

@@ -7,6 +7,7 @@ expressions cannot do arithmetic: every change keeps
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -83,10 +84,10 @@ def create(event: Event, sections: list[Section]) -> None:
     tx.commit()
 
 
-def load(event_id: str) -> tuple[Event, list[Section]]:
+def load(event_id: str, consistent: bool = False) -> tuple[Event, list[Section]]:
     """The event and its sections: one Query of the event's partition."""
     event, sections = None, []
-    for item in Item.query(keys.event_partition(event_id)):
+    for item in Item.query(keys.event_partition(event_id), consistent_read=consistent):
         if isinstance(item, Event):
             event = item
         elif isinstance(item, Section):
@@ -145,10 +146,8 @@ def cancel(event: Event) -> None:
         [Event.status.set(CANCELLED), Event.version.add(1)],
         (Event.status == ON_SALE),
     )
-    try:
+    with contextlib.suppress(ConditionFailed):  # cancelled meanwhile by another request: the same outcome
         tx.commit()
-    except ConditionFailed:
-        pass  # cancelled meanwhile by another request: the same outcome
 
 
 def query_month(
@@ -162,7 +161,7 @@ def query_month(
     """Events of one month partition between two instants, soonest first."""
     return Item.gsi1.query(
         keys.events_by_month(month),
-        Item.gsi1sk.between(start_iso, end_iso + "~"),
+        Item.gsi1sk.between(*keys.event_month_range(start_iso, end_iso)),
         filter_condition=filter_condition,
         limit=limit,
         last_evaluated_key=last_key,

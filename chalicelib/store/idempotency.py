@@ -37,9 +37,15 @@ def request_hash(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
-def client_token(user_id: str, key: str, req_hash: str) -> str:
-    """The transaction's ClientRequestToken (at most 36 characters), derived from the key."""
-    return hashlib.sha256(f"{user_id}\n{key}\n{req_hash}".encode()).hexdigest()[:36]
+def client_token(user_id: str, key: str, attempt_id: str) -> str:
+    """The transaction's ClientRequestToken (at most 36 characters), derived from the key.
+
+    It includes this attempt's order id: botocore's own retries of the same call
+    are then idempotent, while a later request with the same key (whose order id
+    differs) never meets IdempotentParameterMismatch; it is stopped by the
+    record's condition instead, and replays.
+    """
+    return hashlib.sha256(f"{user_id}\n{key}\n{attempt_id}".encode()).hexdigest()[:36]
 
 
 def record(
@@ -61,6 +67,11 @@ def get(user_id: str, key: str, now: datetime) -> IdempotencyRecord | None:
     except DoesNotExist:
         return None
     return item if isinstance(item, IdempotencyRecord) and live(item, now) else None
+
+
+def absent_or_expired(now: datetime) -> Any:
+    """Condition for writing a record: none yet, or only one whose 24 hours are over."""
+    return IdempotencyRecord.pk.does_not_exist() | (IdempotencyRecord.ttl < now)
 
 
 def live(item: IdempotencyRecord, now: datetime) -> bool:

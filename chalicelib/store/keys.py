@@ -61,6 +61,15 @@ def event_month_sort(starts_at_iso: str, event_id: str) -> str:
     return f"{starts_at_iso}#{event_id}"
 
 
+def event_month_range(start_iso: str, end_iso: str) -> tuple[str, str]:
+    """GSI1 sort-key bounds for events starting between two instants ("~" sorts after "#<id>")."""
+    return start_iso, end_iso + "~"
+
+
+def user_sort(username: str, user_id: str) -> str:
+    return f"{username.lower()}#{user_id}"
+
+
 def events_by_organizer(user_id: str) -> str:
     return f"ORGANIZER#{user_id}"
 

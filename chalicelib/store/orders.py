@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
@@ -10,7 +11,7 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.domain.errors import NotFound
 from chalicelib.store import keys
 from chalicelib.store.events import ON_SALE, Event, Section, section_ref
-from chalicelib.store.idempotency import IdempotencyRecord
+from chalicelib.store.idempotency import IdempotencyRecord, absent_or_expired
 from chalicelib.store.pagination import Page, decode_cursor, page
 from chalicelib.store.table import Item
 from chalicelib.store.tx import Tx
@@ -95,7 +96,7 @@ def prefetch(
     return event, sec, record
 
 
-def place(order: Order, record: IdempotencyRecord | None, token: str | None) -> None:
+def place(order: Order, record: IdempotencyRecord | None, token: str | None, now: datetime) -> None:
     """Sell: take capacity, write the order, its tickets and the idempotency record, atomically.
 
     Raises ConditionFailed naming ``event`` (no longer on sale), ``section``
@@ -114,7 +115,7 @@ def place(order: Order, record: IdempotencyRecord | None, token: str | None) -> 
     for ticket in tickets_for(order):
         tx.put("ticket", ticket, Ticket.pk.does_not_exist())
     if record is not None:
-        tx.put("idempotency", record, IdempotencyRecord.pk.does_not_exist())
+        tx.put("idempotency", record, absent_or_expired(now))
     tx.commit(token=token)
 
 
@@ -132,9 +133,10 @@ def cancel(order: Order, cancelled_at: str) -> None:
         "section",
         section_ref(order.event_id, order.section),
         [Section.remaining.add(n), Section.sold.add(-n), Section.revenue_cents.add(-int(order.total_cents))],
+        Section.pk.exists(),
     )
     for ticket in tickets_for(order):
-        tx.update("ticket", ticket, [Ticket.status.set("cancelled")])
+        tx.update("ticket", ticket, [Ticket.status.set("cancelled")], Ticket.pk.exists())
     tx.commit()
 
 

@@ -48,7 +48,7 @@ def decode_cursor(cursor: str | None, scope: str) -> dict[str, Any] | None:
     bad = Invalid("The cursor is not valid.", code="InvalidCursor", details=[{"field": "cursor", "message": "invalid"}])
     payload, _, sig = cursor.partition(".")
     expected = hmac.new(_key(), payload.encode(), hashlib.sha256).hexdigest()[:32]
-    if not sig or not hmac.compare_digest(sig, expected):
+    if not sig or not hmac.compare_digest(sig.encode(), expected.encode()):
         raise bad
     try:
         data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

@@ -34,7 +34,7 @@ class User(Item, discriminator="user"):
         self.pk, self.sk = keys.user(self.user_id)
         self.username_lc, self.name_lc = self.username.lower(), self.name.lower()
         self.gsi1pk = keys.users_index()
-        self.gsi1sk = f"{self.username.lower()}#{self.user_id}"
+        self.gsi1sk = keys.user_sort(self.username, self.user_id)
         return self
 
 
@@ -101,7 +101,8 @@ def user_id_for_login(email: str | None, username: str | None) -> str | None:
 def for_token(user_id: str, jti: str) -> tuple[User | None, bool]:
     """The user behind a token, and whether the token was revoked: one BatchGetItem."""
     user, revoked = None, False
-    for item in Item.batch_get([keys.user(user_id), keys.revoked_token(jti)]):
+    # Strongly consistent: a logout or password change takes effect on the very next request.
+    for item in Item.batch_get([keys.user(user_id), keys.revoked_token(jti)], consistent_read=True):
         if isinstance(item, User):
             user = item
         elif isinstance(item, RevokedToken):
@@ -132,7 +133,7 @@ def update(user: User, changes: dict[str, Any], bump_tokens: bool = False) -> Us
     ):
         if old.lower() != new.lower():
             tx.put(field, _claim(key_fn(new), user.user_id), Claim.pk.does_not_exist())
-            tx.delete(f"old_{field}", _claim(key_fn(old), user.user_id))
+            tx.delete(f"old_{field}", _claim(key_fn(old), user.user_id), Claim.user_id == user.user_id)
     try:
         tx.commit()
     except ConditionFailed as e:
@@ -145,8 +146,8 @@ def update(user: User, changes: dict[str, Any], bump_tokens: bool = False) -> Us
 def delete(user: User) -> None:
     tx = Tx()
     tx.delete("user", user, User.version == user.version)
-    tx.delete("email", _claim(keys.email_claim(user.email), user.user_id))
-    tx.delete("username", _claim(keys.username_claim(user.username), user.user_id))
+    tx.delete("email", _claim(keys.email_claim(user.email), user.user_id), Claim.user_id == user.user_id)
+    tx.delete("username", _claim(keys.username_claim(user.username), user.user_id), Claim.user_id == user.user_id)
     try:
         tx.commit()
     except ConditionFailed as e:

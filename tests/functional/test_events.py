@@ -199,3 +199,30 @@ def test_patch_null_clears_optional_fields_only(api, org):
 def test_absurd_ids_and_limits_are_4xx(api, org):
     assert api.get("/events/" + "x" * 3000).status == 404
     assert api.get("/events?limit=²").status == 400
+
+
+def test_edge_inputs_found_in_review_are_4xx(api, org):
+    e = api.create_event(org[1])
+    # a section patch that changes nothing writes nothing
+    r = api.patch(f"/events/{e['id']}", {"sections": [{"code": "GA"}]}, token=org[1])
+    assert r.status == 200 and section(r.body, "GA") == section(e, "GA")
+    assert api.get("/events?cursor=abc.%C3%A9").status == 400
+    for q in ("from=9999-12-31", "from=0001-01-01T00:00:00%2B01:00", "from=9999-12-01&to=9999-12-31"):
+        assert api.get(f"/events?{q}").status == 400, q
+    r = api.post("/events", event_body(starts_at="9999-12-31T23:59:59-01:00"), token=org[1])
+    assert r.status == 400 and r.body["details"][0]["field"] == "starts_at"
+
+
+def test_an_event_keeps_at_most_twenty_sections(api, org):
+    e = api.create_event(org[1])
+
+    def new(n):
+        return {"code": f"S{n}", "name": f"S{n}", "price_cents": 100, "capacity": 5}
+
+    assert api.patch(f"/events/{e['id']}", {"sections": [new(n) for n in range(18)]}, token=org[1]).status == 200
+    r = api.patch(f"/events/{e['id']}", {"sections": [new(18)]}, token=org[1])
+    assert r.status == 400 and "20 sections" in r.body["message"]
+    assert len(api.get(f"/events/{e['id']}").body["sections"]) == 20
+    only_ga = event_body(sections=[event_body()["sections"][0]])
+    r = api.put(f"/events/{e['id']}", only_ga, token=org[1])
+    assert r.status == 200 and [s["code"] for s in r.body["sections"]] == ["GA"]

@@ -190,3 +190,19 @@ def test_body_needs_to_be_json(api, org, buyer):
     r = api.request("POST", f"/events/{event['id']}/orders", raw="[1, 2]", token=buyer[1])
     assert r.status == 400
     assert section(assert_invariant(api, event["id"]), "GA")["sold"] == 0
+
+
+def test_an_expired_idempotency_key_can_be_used_again(api, org, buyer, monkeypatch):
+    event = small_event(api, org[1], capacity=5)
+    key = {"Idempotency-Key": "reused-after-a-day"}
+    first = api.buy(buyer[1], event["id"], 1, headers=key).body
+    monkeypatch.setenv("IDEMPOTENCY_TTL_SECONDS", "-5")  # records written from now on are already expired
+    from chalicelib.settings import reset_settings
+
+    reset_settings()
+    later = api.buy(buyer[1], event["id"], 1, headers={"Idempotency-Key": "short-lived"})
+    again = api.buy(buyer[1], event["id"], 1, headers={"Idempotency-Key": "short-lived"})
+    assert later.status == again.status == 201 and later.body["id"] != again.body["id"]
+    assert api.buy(buyer[1], event["id"], 1, headers=key).body["id"] == first["id"]  # still within its day
+    monkeypatch.undo()
+    reset_settings()

@@ -93,8 +93,9 @@ def test_admin_changes_roles(api):
 def test_username_and_email_moves_keep_uniqueness(api):
     alice, a_token = api.register("alice")
     api.register("bob")
-    assert api.patch(f"/users/{alice['id']}", {"username": "BOB"}, token=a_token).status == 409
-    r = api.patch(f"/users/{alice['id']}", {"username": "alicia", "email": "alicia@example.com"}, token=a_token)
+    pw = {"current_password": PASSWORD}
+    assert api.patch(f"/users/{alice['id']}", {"username": "BOB", **pw}, token=a_token).status == 409
+    r = api.patch(f"/users/{alice['id']}", {"username": "alicia", "email": "alicia@example.com", **pw}, token=a_token)
     assert r.status == 200, r.body
     # The old names are free again; the new ones are taken.
     assert (
@@ -118,7 +119,7 @@ def test_put_replaces_and_requires_every_field(api):
     r = api.put(f"/users/{alice['id']}", {"name": "Only name"}, token=token)
     assert r.status == 400 and {d["field"] for d in r.body["details"]} == {"email", "username"}
     body = {"email": "new@example.com", "username": "newname", "name": "New Name"}
-    r = api.put(f"/users/{alice['id']}", body, token=token)
+    r = api.put(f"/users/{alice['id']}", {**body, "current_password": PASSWORD}, token=token)
     assert r.status == 200 and {k: r.body[k] for k in body} == body
 
 
@@ -129,3 +130,17 @@ def test_delete_self_then_the_token_is_dead(api):
     assert api.delete(f"/users/{alice['id']}", token=a_token).status == 204
     assert api.get("/me", token=a_token).status == 401
     assert api.get(f"/users/{alice['id']}", token=b_token).status == 404
+
+
+def test_changing_how_you_sign_in_needs_the_current_password(api):
+    alice, token = api.register("alice")
+    for change in ({"email": "thief@example.com"}, {"username": "thief"}, {"password": "a brand new passphrase"}):
+        for extra in ({}, {"current_password": "not my password 1"}):
+            r = api.patch(f"/users/{alice['id']}", {**change, **extra}, token=token)
+            assert r.status == 403 and r.body["code"] == "WrongPassword", (change, extra, r.body)
+    me = api.get("/me", token=token).body
+    assert (me["email"], me["username"]) == ("alice@example.com", "alice")
+    # A name is not a credential; and a user manager needs no password of the user.
+    assert api.patch(f"/users/{alice['id']}", {"name": "Alice L."}, token=token).status == 200
+    r = api.patch(f"/users/{alice['id']}", {"email": "alice2@example.com"}, token=admin_token(api))
+    assert r.status == 200 and r.body["email"] == "alice2@example.com"

@@ -124,7 +124,7 @@ def test_an_order_the_cancelling_sweep_missed_is_refunded_by_billing(api, stream
     """The sweep reads the event's orders from an eventually consistent index; an
     order committed just before the cancel can be missing from it. Here the event
     is cancelled behind the sweep's back to stand for that window."""
-    org_user, buyer, event, orders = setup_sales(api, orders=1)
+    _, buyer, event, orders = setup_sales(api, orders=1)
     boto3.client("dynamodb").update_item(
         TableName=get_settings().table_name,
         Key={"PK": {"S": f"EVENT#{event['id']}"}, "SK": {"S": "META"}},
