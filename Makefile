@@ -44,8 +44,8 @@ bench: $(STAMP) $(DDB_LOCAL)
 
 ## admin: create the first admin on the table in use (EMAIL=… USERNAME=… NAME=…; password asked)
 admin: $(STAMP)
-	@if [ -f .local-cloud/env ]; then . ./.local-cloud/env; fi; \
-	$(PY) -m chalicelib.cli create-admin --email "$(EMAIL)" --username "$(USERNAME)" --name "$(NAME)"
+	$(PY) -m chalicelib.cli $(if $(wildcard .local-cloud/env),--local) create-admin \
+		--email "$(EMAIL)" --username "$(USERNAME)" --name "$(NAME)"
 
 clean:
 	rm -rf $(VENV) infra/local/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -7,15 +7,70 @@ BOXOFFICE_TABLE on whatever endpoint the AWS environment points at
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import click
 
-from chalicelib.domain import auth
+from chalicelib.domain import auth, reports
 from chalicelib.domain.errors import DomainError
+from chalicelib.domain.ids import utcnow
+from chalicelib.jobs import scheduled_event
+from chalicelib.settings import get_settings, reset_settings
 
 
 @click.group()
-def cli() -> None:
+@click.option("--local", is_flag=True, help="talk to the running local cloud (reads .local-cloud/env)")
+def cli(local: bool) -> None:
     """Boxoffice operator commands."""
+    if local:
+        _use_local_cloud()
+
+
+def _use_local_cloud() -> None:
+    state = os.environ.get("BOXOFFICE_LOCAL_STATE") or Path(__file__).resolve().parents[1] / ".local-cloud"
+    env_file = Path(state) / "env"
+    if not env_file.exists():
+        raise click.ClickException("the local cloud is not running here: start it with `make run`")
+    for line in env_file.read_text().splitlines():
+        name, _, value = line.removeprefix("export ").partition("=")
+        if name:
+            os.environ[name] = value
+    reset_settings()
+
+
+@cli.command("tickets-sold")
+@click.argument("event_id")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def tickets_sold(event_id: str, as_json: bool) -> None:
+    """Tickets sold, held and remaining, and revenue, for one event."""
+    try:
+        report = reports.tickets_sold(event_id)
+    except DomainError as e:
+        raise click.ClickException(e.message) from e
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"{report['title']} ({event_id})")
+    click.echo(f"{'section':8} {'capacity':>8} {'sold':>6} {'held':>6} {'remaining':>9} {'revenue':>14}")
+    for row in [*report["sections"], {"code": "TOTAL", **report["totals"]}]:
+        revenue = f"{row['revenue_cents'] / 100:,.2f} {report['currency']}"
+        counts = f"{row['capacity']:>8} {row['sold']:>6} {row['held']:>6} {row['remaining']:>9}"
+        click.echo(f"{row['code']:8} {counts} {revenue:>14}")
+
+
+@cli.command("run-job")
+@click.argument("name")
+def run_job(name: str) -> None:
+    """Fire a scheduled job now (daily_sales_report, ...)."""
+    from app import app
+
+    jobs = {s.name: app.handler_map[s.name] for s in app.event_sources if hasattr(s, "schedule_expression")}
+    if name not in jobs:
+        raise click.ClickException(f"no job {name!r}; jobs: {', '.join(sorted(jobs))}")
+    result = jobs[name](scheduled_event(name, utcnow(), get_settings().region), None)
+    click.echo(json.dumps(result))
 
 
 @cli.command("create-admin")

@@ -1,30 +1,72 @@
-"""python -m infra.local run [--backend moto|dynamodb-local|localstack|endpoint] [--port 8000]"""
+"""The local cloud.
+
+python -m infra.local run [--backend moto|dynamodb-local|localstack|endpoint] [--port 8000]
+python -m infra.local mail      # the emails SES accepted (embedded moto endpoint)
+python -m infra.local parked    # stream records the poller gave up on
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import urllib.request
 
 from infra.local import backends, cloud
 
 
+def _running_env() -> dict[str, str]:
+    if not cloud.ENV_FILE.exists():
+        raise SystemExit("the local cloud is not running here (no .local-cloud/env): start it with `make run`")
+    pairs = (line.removeprefix("export ").split("=", 1) for line in cloud.ENV_FILE.read_text().splitlines() if line)
+    return {k: v for k, v in pairs}
+
+
+def mail() -> int:
+    url = _running_env()["AWS_ENDPOINT_URL"] + backends.MAIL_PATH
+    with urllib.request.urlopen(url, timeout=10) as r:
+        messages = json.load(r)["messages"]
+    for m in messages:
+        print(f"--- {m['id']}\nFrom: {m['from']}\nTo: {', '.join(m['to'])}\nSubject: {m['subject']}\n\n{m['body']}\n")
+    print(f"{len(messages)} message(s)")
+    return 0
+
+
+def parked() -> int:
+    if not cloud.PARKED_FILE.exists():
+        print("no parked records")
+        return 0
+    entries = [json.loads(line) for line in cloud.PARKED_FILE.read_text().splitlines() if line]
+    for e in entries:
+        print(f"{e['consumer']}: record {e['sequence_number']} after {e['attempts']} attempts: {e['reason']}")
+    print(f"{len(entries)} parked record(s); full records in {cloud.PARKED_FILE}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.local", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.local", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="start the local cloud and serve the API")
     run.add_argument("--backend", choices=backends.BACKENDS, default=os.environ.get("BACKEND", "moto"))
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")), help="API port (env PORT)")
-    run.add_argument(
-        "--aws-port",
-        type=int,
-        default=int(os.environ.get("AWS_PORT", "0")),
-        help="port of the embedded AWS endpoint (default: a free one)",
-    )
+    run.add_argument("--aws-port", type=int, default=int(os.environ.get("AWS_PORT", "0")),
+                     help="port of the embedded AWS endpoint (default: a free one)")  # fmt: skip
     run.add_argument("--endpoint-url", default=None, help="for --backend endpoint/localstack")
     run.add_argument("--table", default=os.environ.get("BOXOFFICE_TABLE", cloud.DEFAULT_TABLE))
     run.add_argument("--reload", action="store_true", help="restart the API when code changes")
+    run.add_argument("--poll-interval", type=float, default=float(os.environ.get("POLL_INTERVAL", "0.2")),
+                     help="seconds between stream polls")  # fmt: skip
+    run.add_argument("--max-retries", type=int, default=3, help="retries of a failing record before it is parked")
+    sub.add_parser("mail", help="print the emails the embedded SES accepted")
+    sub.add_parser("parked", help="print the stream records the poller parked")
     args = parser.parse_args(argv)
+    if args.command == "mail":
+        return mail()
+    if args.command == "parked":
+        return parked()
     return cloud.run(args)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import glob
+import json
 import os
 import shutil
 import signal
@@ -25,6 +26,27 @@ from typing import Any, Protocol
 
 HERE = Path(__file__).resolve().parent
 BACKENDS = ("moto", "dynamodb-local", "localstack", "endpoint")
+MAIL_PATH = "/_local/mail"  # on the embedded moto endpoint: every email SES accepted, as JSON
+
+
+def sent_mail_page(start_response: Any) -> list[bytes]:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+    messages = [
+        {
+            "id": m.id,
+            "from": m.source,
+            "to": m.destinations.get("ToAddresses", []),
+            "subject": m.subject,
+            "body": m.body,
+        }
+        for m in ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages
+        if hasattr(m, "subject")
+    ]
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps({"messages": messages}, indent=1).encode()]
 
 
 class Backend(Protocol):
@@ -78,6 +100,8 @@ class Moto:
         lock = threading.Lock()
 
         def serialised(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            if environ.get("PATH_INFO") == MAIL_PATH:
+                return sent_mail_page(start_response)
             with lock:  # the whole request, body included, under one lock
                 return list(app(environ, start_response))
 

@@ -158,12 +158,12 @@ class Poller(threading.Thread):
         self.reader = reader
         self.consumers = consumers
         self.interval = interval
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             self.tick()
-            self._stop.wait(self.interval)
+            self._halt.wait(self.interval)
 
     def tick(self) -> None:
         try:
@@ -179,5 +179,5 @@ class Poller(threading.Thread):
                 log.exception("%s: delivery failed", consumer.name)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=5)

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,13 +25,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class RunningCloud:
     def __init__(self, backend: str, extra_env: dict[str, str] | None = None) -> None:
+        self.state = Path(tempfile.mkdtemp(prefix="boxoffice-cloud-"))
         self.backend = backend
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
         env.pop("BOXOFFICE_TABLE", None)
         env["BCRYPT_ROUNDS"] = "4"
+        env["BOXOFFICE_LOCAL_STATE"] = str(self.state)
         env.update(extra_env or {})
+        self.env = env
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "infra.local", "run", "--backend", backend, "--port", str(self.port)],
             cwd=ROOT,
@@ -93,3 +97,27 @@ def cloud(request: pytest.FixtureRequest) -> Iterator[RunningCloud]:
 
 def dump(obj: Any) -> str:
     return json.dumps(obj, indent=1)
+
+
+def wait_for(fetch: Any, ready: Any, timeout: float = 30, every: float = 0.2) -> Any:
+    """Poll ``fetch()`` until ``ready(value)``; return the value (as a client polls)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if ready(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not ready after {timeout}s: {value!r}")
+        time.sleep(every)
+
+
+def cli(cloud: RunningCloud, *args: str) -> subprocess.CompletedProcess[str]:
+    """The operator CLI against this running cloud (its own state folder)."""
+    return subprocess.run(
+        [sys.executable, "-m", "chalicelib.cli", "--local", *args],
+        cwd=ROOT,
+        env=cloud.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
