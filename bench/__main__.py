@@ -1,11 +1,11 @@
-"""python -m bench [calls] [throughput] [cold_import]   (all when none is named)"""
+"""python -m bench [calls] [cold_import] [throughput] [stream_lag] [invoice_throughput]   (all when none is named)"""
 
 from __future__ import annotations
 
 import importlib
 import sys
 
-ALL = ["calls", "cold_import", "throughput"]
+ALL = ["calls", "cold_import", "throughput", "stream_lag", "invoice_throughput"]
 
 
 def main(argv: list[str]) -> int:

@@ -102,3 +102,12 @@ def create_table(client: Any, table_name: str | None = None) -> bool:
         TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
     )
     return True
+
+
+def reset_connections() -> None:
+    """Forget every model's cached connection (after the endpoint or table changed)."""
+    discriminator = Item._get_discriminator_attribute()
+    assert discriminator is not None
+    models: list[type[Model]] = [Item, *discriminator.get_registered_subclasses(Item)]
+    for cls in models:
+        cls._connection = None

@@ -48,7 +48,7 @@ def test_invoice_appears_then_credit_note_and_notifications(cloud):
 
 def test_invoice_numbers_stay_consecutive_under_concurrent_orders(cloud):
     api = cloud.api()
-    org_user, org = api.register()
+    _org_user, org = api.register()
     event = api.create_event(org)["id"]
     buyers = [api.register()[1] for _ in range(12)]
     start = threading.Barrier(len(buyers))

@@ -62,7 +62,7 @@ def test_cli_tickets_sold_and_unknown_job(api):
     result = CliRunner().invoke(cli, ["tickets-sold", event["id"]])
     assert result.exit_code == 0, result.output
     assert "Counted" in result.output
-    total = [line for line in result.output.splitlines() if line.startswith("TOTAL")][0].split()
+    total = next(line for line in result.output.splitlines() if line.startswith("TOTAL")).split()
     assert total[1:5] == ["150", "4", "0", "146"] and total[5] == "200.00"
     as_json = json.loads(CliRunner().invoke(cli, ["tickets-sold", event["id"], "--json"]).output)
     assert as_json["totals"]["sold"] == 4

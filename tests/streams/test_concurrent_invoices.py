@@ -16,19 +16,13 @@ from chalice.test import Client
 
 from chalicelib.settings import reset_settings
 from chalicelib.store.invoices import numbers
-from chalicelib.store.table import Item, create_table
+from chalicelib.store.table import Item, create_table, reset_connections
 from infra.local.backends import DynamoDBLocal
 from infra.local.poller import StreamReader
 from tests.concurrency.conftest import require_backend
 from tests.support import Api
 
 pytestmark = pytest.mark.local_cloud
-
-
-def reset_connections() -> None:
-    discriminator = Item._get_discriminator_attribute()
-    for cls in [Item, *discriminator.get_registered_subclasses(Item)]:
-        cls._connection = None
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,59 @@
+"""Stream lag in the local cloud: from an order's 201 to its invoice being
+visible through GET /invoices?order_id=, over 100 orders. Dominated by the
+poller's interval (0.2 s by default), as Lambda's is by its polling."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from typing import Any
+
+import requests
+
+ORDERS = 100
+POLL_EVERY = 0.01
+
+
+def main() -> None:
+    os.environ.setdefault("BCRYPT_ROUNDS", "4")
+    from infra.local.backends import free_port
+    from infra.local.cloud import LocalCloud
+    from tests.support import Api
+
+    backend = os.environ.get("BENCH_BACKEND", "moto")
+    cloud = LocalCloud(backend=backend, port=free_port(), table="boxoffice-bench-lag", quiet=True)
+    cloud.start()
+    lags = []
+    try:
+        session = requests.Session()
+
+        def send(method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict[str, str], bytes]:
+            r = session.request(method, cloud.url + path, headers=headers, data=body, timeout=60)
+            return r.status_code, dict(r.headers), r.content
+
+        api = Api(send)
+        _, token = api.register()
+        sections = [{"code": "GA", "name": "Floor", "price_cents": 1000, "capacity": ORDERS}]
+        event = api.create_event(token, sections=sections, max_tickets_per_order=1)["id"]
+        for _ in range(ORDERS):
+            r = api.buy(token, event, 1)
+            created = time.perf_counter()
+            assert r.status == 201, r.body
+            while not api.get(f"/invoices?order_id={r.body['id']}", token=token).body["items"]:
+                time.sleep(POLL_EVERY)
+            lags.append(time.perf_counter() - created)
+    finally:
+        cloud.stop()
+    lags.sort()
+    p95 = lags[int(0.95 * len(lags)) - 1]
+    print(f"local cloud ({backend}), poll interval {cloud.poll_interval}s, {ORDERS} orders one after another")
+    print(
+        f"order 201 -> invoice visible: median {statistics.median(lags) * 1000:.0f} ms, "
+        f"p95 {p95 * 1000:.0f} ms, max {lags[-1] * 1000:.0f} ms"
+    )
+    print(f"median lag / poll interval = {statistics.median(lags) / cloud.poll_interval:.2f}")
+
+
+if __name__ == "__main__":
+    main()
