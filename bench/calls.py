@@ -48,12 +48,7 @@ def main() -> None:
         create_table(boto3.client("dynamodb"))
         Item._get_connection().connection.client.meta.events.register("before-call.dynamodb", count)
         with Client(app, stage_name="local") as client:
-
-            def send(method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict[str, str], bytes]:
-                r = client.http.request(method, path, headers=headers, body=body)
-                return r.status_code, dict(r.headers), r.body
-
-            api = Api(send)
+            api = Api.over_chalice(client)
             _, token = api.register()
             event = api.create_event(token, **{k: v for k, v in event_body().items() if k != "title"})["id"]
             rows = []

@@ -53,12 +53,7 @@ def _measure() -> tuple[float, float]:
     client = boto3.client("dynamodb")
     create_table(client, table)
     with Client(app, stage_name="local") as test_client:
-
-        def send(method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict[str, str], bytes]:
-            r = test_client.http.request(method, path, headers=headers, body=body)
-            return r.status_code, dict(r.headers), r.body
-
-        api = Api(send)
+        api = Api.over_chalice(test_client)
         _, token = api.register()
         sections = [{"code": "GA", "name": "Floor", "price_cents": 1000, "capacity": ORDERS}]
         event = api.create_event(token, sections=sections, max_tickets_per_order=1)["id"]

@@ -7,9 +7,6 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from typing import Any
-
-import requests
 
 ORDERS = 100
 POLL_EVERY = 0.01
@@ -26,13 +23,7 @@ def main() -> None:
     cloud.start()
     lags = []
     try:
-        session = requests.Session()
-
-        def send(method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict[str, str], bytes]:
-            r = session.request(method, cloud.url + path, headers=headers, data=body, timeout=60)
-            return r.status_code, dict(r.headers), r.content
-
-        api = Api(send)
+        api = Api.over_http(cloud.url)
         _, token = api.register()
         sections = [{"code": "GA", "name": "Floor", "price_cents": 1000, "capacity": ORDERS}]
         event = api.create_event(token, sections=sections, max_tickets_per_order=1)["id"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import requests
 
@@ -31,14 +30,8 @@ def main() -> None:
     cloud.start()
     try:
         session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_maxsize=THREADS)
-        session.mount("http://", adapter)
-
-        def send(method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict[str, str], bytes]:
-            r = session.request(method, cloud.url + path, headers=headers, data=body, timeout=60)
-            return r.status_code, dict(r.headers), r.content
-
-        api = Api(send)
+        session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=THREADS))
+        api = Api.over_http(cloud.url, session)
         _, token = api.register()
         capacity = PURCHASES * 2
         sections = [{"code": "GA", "name": "Floor", "price_cents": 1000, "capacity": capacity}]

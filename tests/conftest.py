@@ -59,8 +59,4 @@ def chalice_client(aws: Any) -> Iterator[Client]:
 
 @pytest.fixture
 def api(chalice_client: Client) -> Api:
-    def send(method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict[str, str], bytes]:
-        r = chalice_client.http.request(method, path, headers=headers, body=body)
-        return r.status_code, dict(r.headers), r.body
-
-    return Api(send)
+    return Api.over_chalice(chalice_client)

@@ -30,6 +30,29 @@ class Api:
     def __init__(self, send: Any) -> None:
         self._send = send
 
+    @classmethod
+    def over_chalice(cls, client: Any) -> Api:
+        """Through chalice.test.Client (in process)."""
+
+        def send(method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict[str, str], bytes]:
+            r = client.http.request(method, path, headers=headers, body=body)
+            return r.status_code, dict(r.headers), r.body
+
+        return cls(send)
+
+    @classmethod
+    def over_http(cls, base_url: str, session: Any = None) -> Api:
+        """Over real HTTP to a running server."""
+        import requests
+
+        http = session or requests.Session()
+
+        def send(method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict[str, str], bytes]:
+            r = http.request(method, base_url + path, headers=headers, data=body, timeout=60)
+            return r.status_code, dict(r.headers), r.content
+
+        return cls(send)
+
     def request(
         self,
         method: str,

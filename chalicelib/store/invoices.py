@@ -9,6 +9,7 @@ sequence has no gaps and no duplicates whatever Lambda redelivers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
@@ -88,44 +89,40 @@ def _take_number(tx: Tx, key: tuple[str, str], current: int) -> int:
 
 def issue(invoice: Invoice) -> Invoice:
     """Give the invoice the organizer's next number and store it; once per invoice id."""
-    key = keys.invoice_counter(invoice.organizer_id, invoice.kind)
-    for _ in range(ATTEMPTS):
-        existing = get(invoice.invoice_id, consistent=True)
-        if existing is not None:
-            return existing
-        tx = Tx()
-        invoice.number = _take_number(tx, key, _counter_value(key))
-        tx.put("invoice", invoice.set_keys(), Invoice.pk.does_not_exist())
-        try:
-            tx.commit()
-            return invoice
-        except ConditionFailed:
-            continue  # another writer took the number or wrote this invoice: read again
-    raise RuntimeError(f"could not number invoice {invoice.invoice_id}: too much contention")
+    return _numbered(invoice, lambda tx: None)
 
 
 def void_and_credit(invoice: Invoice, credit: Invoice, voided_at: str) -> Invoice:
     """Void the invoice and issue its credit note, in one transaction; once per invoice."""
-    key = keys.invoice_counter(credit.organizer_id, credit.kind)
+
+    def void(tx: Tx) -> None:
+        actions = [Invoice.status.set(VOID), Invoice.voided_at.set(voided_at)]
+        tx.update("invoice", invoice, actions, Invoice.status == ISSUED)
+
+    return _numbered(credit, void)
+
+
+def _numbered(document: Invoice, also: Callable[[Tx], None]) -> Invoice:
+    """Store ``document`` with its kind's next number, plus ``also``'s writes, atomically.
+
+    If the document exists already (a replayed record) nothing is written; a
+    lost race for the number (or the document) reads again and retries.
+    """
+    key = keys.invoice_counter(document.organizer_id, document.kind)
     for _ in range(ATTEMPTS):
-        existing = get(credit.invoice_id, consistent=True)
+        existing = get(document.invoice_id, consistent=True)
         if existing is not None:
             return existing
         tx = Tx()
-        credit.number = _take_number(tx, key, _counter_value(key))
-        tx.put("credit", credit.set_keys(), Invoice.pk.does_not_exist())
-        tx.update(
-            "invoice",
-            invoice,
-            [Invoice.status.set(VOID), Invoice.voided_at.set(voided_at)],
-            Invoice.status == ISSUED,
-        )
+        document.number = _take_number(tx, key, _counter_value(key))
+        tx.put("document", document.set_keys(), Invoice.pk.does_not_exist())
+        also(tx)
         try:
             tx.commit()
-            return credit
+            return document
         except ConditionFailed:
             continue
-    raise RuntimeError(f"could not issue credit note {credit.invoice_id}: too much contention")
+    raise RuntimeError(f"could not number {document.invoice_id}: too much contention")
 
 
 def list_for_payee(user_id: str, limit: int, cursor: str | None) -> Page[Invoice]:

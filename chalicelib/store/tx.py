@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,9 +78,9 @@ class Tx:
         self.ops.append(_Op("put", tag, lambda t: t.save(model, condition=condition, return_values="ALL_OLD")))
         return self
 
-    def update(self, tag: str, model: Model, actions: list[Action], condition: Condition | None = None) -> Tx:
+    def update(self, tag: str, model: Model, actions: Sequence[Action], condition: Condition | None = None) -> Tx:
         self.ops.append(
-            _Op("update", tag, lambda t: t.update(model, actions, condition=condition, return_values="ALL_OLD"))
+            _Op("update", tag, lambda t: t.update(model, list(actions), condition=condition, return_values="ALL_OLD"))
         )
         return self
 

@@ -64,12 +64,8 @@ class RunningCloud:
                 time.sleep(0.05)
         raise RuntimeError("local cloud not ready:\n" + "".join(self.output))
 
-    def send(self, method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict[str, str], bytes]:
-        r = requests.request(method, self.url + path, headers=headers, data=body, timeout=60)
-        return r.status_code, dict(r.headers), r.content
-
     def api(self) -> Api:
-        return Api(self.send)
+        return Api.over_http(self.url, requests)
 
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGINT)

@@ -28,12 +28,7 @@ class Inventory(RuleBasedStateMachine):
 
         self.client = Client(app, stage_name="local")
         self.client.__enter__()
-
-        def send(method, path, headers, body):
-            r = self.client.http.request(method, path, headers=headers, body=body)
-            return r.status_code, dict(r.headers), r.body
-
-        self.api = Api(send)
+        self.api = Api.over_chalice(self.client)
         self.confirmed: dict[str, int] = {}  # order id -> quantity, as the model expects
         self.keys: dict[str, tuple[int, str]] = {}  # idempotency key -> (quantity, order id)
 

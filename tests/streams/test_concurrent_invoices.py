@@ -45,12 +45,7 @@ def api_on_ddb_local(ddb_local: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch) 
     from app import app
 
     with Client(app, stage_name="local") as client:
-
-        def send(method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict[str, str], bytes]:
-            r = client.http.request(method, path, headers=headers, body=body)
-            return r.status_code, dict(r.headers), r.body
-
-        yield Api(send), app
+        yield Api.over_chalice(client), app
     reset_connections()
     monkeypatch.undo()
     reset_settings()
