@@ -7,6 +7,7 @@ from typing import Any
 
 from chalice import Response
 from pydantic import ValidationError
+from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.domain import errors as e
 
@@ -57,6 +58,23 @@ def _detail(item: Any) -> dict[str, str]:
     if item["type"] == "extra_forbidden":
         message = "unknown field"
     return {"field": field, "message": message, "type": item["type"]}
+
+
+THROTTLED = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+}
+
+
+def from_store(err: PynamoDBException) -> Response:
+    """DynamoDB said "not now": the client may retry (503); anything else is our bug (500)."""
+    if err.cause_response_code in THROTTLED:
+        log.warning("DynamoDB busy: %s", err.cause_response_code)
+        return error_response(503, "Busy", "The service is busy; please retry.", retry_after=1)
+    return internal(err)
 
 
 def internal(exc: BaseException) -> Response:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from chalice import Blueprint, Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
+from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.api import errors
 from chalicelib.domain import auth
@@ -122,6 +123,8 @@ def route(
                 return errors.from_domain(err)
             except ValidationError as err:
                 return errors.from_validation(err)
+            except PynamoDBException as err:
+                return errors.from_store(err)
             except Exception as exc:
                 return errors.internal(exc)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.ids import iso
 from chalicelib.domain.notifications import notify
 from chalicelib.store import events as event_store
 from chalicelib.store import orders as order_store
@@ -26,7 +28,7 @@ def _money(cents: int, currency: str) -> str:
 def _title(event_id: str) -> str:
     try:
         return event_store.load_event(event_id).title
-    except Exception:
+    except NotFound:
         return "your event"
 
 
@@ -103,8 +105,6 @@ def event_changed(change: Change) -> None:
 
 def _holders(event_id: str, cancelled_since: Any) -> set[str]:
     """Users holding tickets: confirmed orders, plus orders the event's cancellation refunded."""
-    from chalicelib.domain.ids import iso
-
     holders: set[str] = set()
     cursor = None
     while True:
