@@ -10,6 +10,7 @@ from chalice import Blueprint
 from chalicelib.api.routing import Ctx, page_body, route
 from chalicelib.domain import invoices, notifications, reports
 from chalicelib.domain.errors import Invalid
+from chalicelib.domain.ids import utcnow
 
 bp = Blueprint(__name__)
 
@@ -66,7 +67,7 @@ def read_notification(ctx: Ctx, notification_id: str) -> dict[str, Any]:
 def sales_reports(ctx: Ctx) -> dict[str, Any]:
     raw = ctx.query("date", 10)
     try:
-        day = date.fromisoformat(raw) if raw else date.today()
+        day = date.fromisoformat(raw) if raw else utcnow().date()
     except ValueError as e:
         raise Invalid("date is YYYY-MM-DD.", details=[{"field": "date", "message": "YYYY-MM-DD"}]) from e
     limit, cursor = ctx.page()

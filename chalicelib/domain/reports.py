@@ -51,7 +51,7 @@ def events_around(day: Date) -> list[Event]:
     month = iso(start)[:7]
     while month <= iso(end)[:7]:
         found += [
-            e for e in event_store.query_month(month, iso(start), iso(end), None, 10_000, None) if isinstance(e, Event)
+            e for e in event_store.query_month(month, iso(start), iso(end), None, None, None) if isinstance(e, Event)
         ]
         month = next_month(month)
     return found

@@ -155,7 +155,7 @@ def query_month(
     start_iso: str,
     end_iso: str,
     filter_condition: Condition | None,
-    limit: int,
+    limit: int | None,
     last_key: dict[str, Any] | None,
 ) -> Iterator[Item]:
     """Events of one month partition between two instants, soonest first."""

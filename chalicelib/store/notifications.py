@@ -11,7 +11,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.store import keys
-from chalicelib.store.pagination import Page, decode_cursor, page
+from chalicelib.store.pagination import Page, decode_cursor, one_page, page
 from chalicelib.store.table import Item
 
 
@@ -61,20 +61,25 @@ def mark_read(user_id: str, notification_id: str, at: str) -> Notification:
     if found is None:
         raise NotFound("No such notification.")
     if found.read_at is None:
-        found.update(actions=[Notification.read_at.set(at)], condition=Notification.read_at.does_not_exist())
+        # if_not_exists: concurrent reads of the same notification keep the first time, and neither fails.
+        found.update(actions=[Notification.read_at.set(Notification.read_at | at)])
     return found
 
 
 def list_for(user_id: str, unread: bool, limit: int, cursor: str | None) -> Page[Notification]:
     scope = keys.notifications(user_id) + ("#unread" if unread else "")
     start = decode_cursor(cursor, scope)
-    condition = Notification.read_at.does_not_exist() if unread else None
     results = Item.query(
         keys.notifications(user_id),
         Item.sk.startswith(keys.NOTIFICATION_PREFIX),
-        filter_condition=condition,
+        filter_condition=Notification.read_at.does_not_exist() if unread else None,
         scan_index_forward=False,
-        limit=limit,
+        limit=None if unread else limit,
+        page_size=limit,
         last_evaluated_key=start,
     )
+    if unread:
+        # Filtering reads `limit` notifications and returns the unread among them: a page
+        # may be short (even empty) with a next_cursor, but a request never reads more.
+        return one_page(results, Notification, scope)
     return page(results, limit, Notification, scope)

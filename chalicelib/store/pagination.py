@@ -18,6 +18,7 @@ from pynamodb.pagination import ResultIterator
 
 from chalicelib.domain.errors import Invalid
 from chalicelib.settings import get_settings
+from chalicelib.store.table import Item
 
 T = TypeVar("T")
 
@@ -58,6 +59,17 @@ def decode_cursor(cursor: str | None, scope: str) -> dict[str, Any] | None:
         raise bad
     position: dict[str, Any] = data["p"]
     return position
+
+
+def one_page(results: ResultIterator[Any], kind: type[T], scope: str) -> Page[T]:
+    """The items of the query's first DynamoDB page only (for filtered queries)."""
+    raw = next(iter(results.page_iter), None) or {}
+    items: list[T] = []
+    for data in raw.get("Items", []):
+        item: Any = Item.from_raw_data(data)
+        if isinstance(item, kind):
+            items.append(item)
+    return Page(items, encode_cursor(raw.get("LastEvaluatedKey"), scope))
 
 
 def page(results: ResultIterator[Any], limit: int, kind: type[T], scope: str) -> Page[T]:

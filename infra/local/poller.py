@@ -54,29 +54,53 @@ class StreamReader:
         self.region = region
         self.start = start
         self._iterators: dict[str, str | None] = {}
+        self._last_seen: dict[str, str] = {}
 
     def _discover(self) -> None:
         description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         for shard in description.get("Shards", []):
-            shard_id = shard["ShardId"]
-            if shard_id not in self._iterators:
-                it = self.streams.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=self.start
-                )
-                self._iterators[shard_id] = it.get("ShardIterator")
+            if shard["ShardId"] not in self._iterators:
+                self._iterators[shard["ShardId"]] = self._iterator(shard["ShardId"])
+
+    def _iterator(self, shard_id: str) -> str | None:
+        """A fresh iterator: after the last record read from the shard, else from ``start``."""
+        after = self._last_seen.get(shard_id)
+        kwargs = (
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+            if after
+            else {"ShardIteratorType": self.start}
+        )
+        iterator: str | None = self.streams.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=shard_id, **kwargs
+        ).get("ShardIterator")
+        return iterator
 
     def read(self, limit: int = 1000) -> list[dict[str, Any]]:
+        """New records of every shard; a shard that fails now is read again next time."""
         self._discover()
         out: list[dict[str, Any]] = []
-        for shard_id, iterator in list(self._iterators.items()):
-            while iterator:
-                response = self.streams.get_records(ShardIterator=iterator, Limit=limit)
-                records = response.get("Records", [])
-                out.extend(lambda_record(r, self.stream_arn, self.region) for r in records)
-                iterator = response.get("NextShardIterator")
-                if not records:
-                    break
+        for shard_id in list(self._iterators):
+            try:
+                out.extend(self._read_shard(shard_id, limit))
+            except Exception as e:
+                if "ExpiredIteratorException" in type(e).__name__ or "ExpiredIterator" in str(e):
+                    self._iterators[shard_id] = self._iterator(shard_id)  # stalled too long: resume after the last
+                log.warning("reading shard %s failed (%s); it is read again on the next poll", shard_id, e)
+        return out
+
+    def _read_shard(self, shard_id: str, limit: int) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        iterator = self._iterators[shard_id]
+        while iterator:
+            response = self.streams.get_records(ShardIterator=iterator, Limit=limit)
+            records = response.get("Records", [])
+            out.extend(lambda_record(r, self.stream_arn, self.region) for r in records)
+            if records:
+                self._last_seen[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+            iterator = response.get("NextShardIterator")
             self._iterators[shard_id] = iterator  # None: the shard is closed and read
+            if not records:
+                break
         return out
 
 
@@ -93,32 +117,47 @@ class Consumer:
     attempts: dict[str, int] = field(default_factory=dict)
     parked: list[dict[str, Any]] = field(default_factory=list)
     delivered: int = 0
+    bisected: int | None = None  # the batch size while narrowing down a batch that failed as a whole
 
     def deliver(self) -> None:
         """Hand pending records to the handler until done or a failure must wait for a retry."""
         while self.pending:
-            batch = [self.pending[i] for i in range(min(self.batch_size, len(self.pending)))]
-            failed = self._invoke(batch)
+            size = min(self.bisected or self.batch_size, len(self.pending))
+            batch = [self.pending[i] for i in range(size)]
+            failed, whole = self._invoke(batch)
+            if whole and size > 1:
+                # Like BisectBatchOnFunctionError: split the batch and try again, so the
+                # record that breaks the handler is found instead of blaming the first one.
+                self.bisected = max(1, size // 2)
+                return
             done = len(batch) if not failed else next(i for i, r in enumerate(batch) if _seq(r) in failed)
             for _ in range(done):
                 self.attempts.pop(_seq(self.pending.popleft()), None)
                 self.delivered += 1
             if not failed:
-                continue
+                continue  # (a bisected size holds until the record that broke the batch is parked)
             head = self.pending[0]
             tries = self.attempts[_seq(head)] = self.attempts.get(_seq(head), 0) + 1
             if tries <= self.max_retries:
                 return  # retried on the next poll, from this record on
             self._park(self.pending.popleft(), failed[_seq(head)])
+            self.bisected = None
+        self.bisected = None
 
-    def _invoke(self, batch: list[dict[str, Any]]) -> dict[str, str]:
+    def _invoke(self, batch: list[dict[str, Any]]) -> tuple[dict[str, str], bool]:
+        """The failed records (sequence → reason), and whether the batch failed as a whole."""
         try:
             result = self.handler({"Records": batch}, _Context(self.name))
-        except Exception as e:  # the whole batch failed
-            log.exception("%s: handler raised; the batch is retried", self.name)
-            return {_seq(r): f"handler raised {type(e).__name__}: {e}" for r in batch}
+        except Exception as e:
+            log.exception("%s: handler raised on a batch of %d", self.name, len(batch))
+            return {_seq(r): f"handler raised {type(e).__name__}: {e}" for r in batch}, True
         failures = (result or {}).get("batchItemFailures", []) if isinstance(result, dict) else []
-        return {f["itemIdentifier"]: "reported in batchItemFailures" for f in failures if "itemIdentifier" in f}
+        failed = {str(f.get("itemIdentifier")): "reported in batchItemFailures" for f in failures}
+        if set(failed) - {_seq(r) for r in batch}:
+            # Lambda treats an identifier it did not send (or an empty one) as a failure of the whole batch.
+            log.error("%s: batchItemFailures names records not in the batch: %s", self.name, sorted(failed))
+            return {_seq(r): "batchItemFailures named an unknown record" for r in batch}, True
+        return failed, False
 
     def _park(self, record: dict[str, Any], reason: str) -> None:
         entry = {

@@ -77,3 +77,38 @@ def test_read_and_unread(api, stream):
     assert api.post(f"/notifications/{first['id']}/read", token=org).status == 404
     assert api.get("/notifications?unread=maybe", token=buyer).status == 400
     assert api.get("/notifications").status == 401
+
+
+def test_unread_pages_read_a_bounded_slice(api, stream):
+    _, org = api.register()
+    _, buyer = api.register()
+    event = api.create_event(org, max_tickets_per_order=1)
+    for _ in range(5):
+        api.buy(buyer, event["id"])
+    stream.flush()
+    items = api.get("/notifications?limit=10", token=buyer).body["items"]
+    for n in items[:4]:  # the four newest are read
+        api.post(f"/notifications/{n['id']}/read", token=buyer)
+    first = api.get("/notifications?unread=true&limit=2", token=buyer).body
+    assert first["items"] == [] and first["next_cursor"]  # a short page, not a scan of the partition
+    seen, cursor = [], first["next_cursor"]
+    while cursor:
+        page = api.get(f"/notifications?unread=true&limit=2&cursor={cursor}", token=buyer).body
+        seen += [n["id"] for n in page["items"]]
+        cursor = page["next_cursor"]
+    assert seen == [items[4]["id"]]
+
+
+def test_reading_concurrently_is_harmless(api, stream):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, org = api.register()
+    _, buyer = api.register()
+    api.buy(buyer, api.create_event(org)["id"])
+    stream.flush()
+    n = api.get("/notifications", token=buyer).body["items"][0]
+    # in-process moto serialises nothing, so this interleaves reads and updates for real
+    with ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(lambda _: api.post(f"/notifications/{n['id']}/read", token=buyer).status, range(8)))
+    assert statuses == [200] * 8
+    assert api.get("/notifications?unread=true", token=buyer).body["items"] == []

@@ -65,3 +65,68 @@ def test_scheduler_fires_the_daily_report_when_due(api):
     today = datetime.now(UTC).date().isoformat()  # the job reports the real day it runs
     reports = api.get(f"/reports/sales?date={today}", token=admin_token(api)).body["items"]
     assert [(r["event_id"], r["totals"]["sold"]) for r in reports] == [(event, 2)]
+
+
+def _orders(api, n):
+    _, org = api.register()
+    _, buyer = api.register()
+    event = api.create_event(org)["id"]
+    return [api.buy(buyer, event, 1).body["id"] for _ in range(n)]
+
+
+def test_a_batch_that_breaks_the_handler_is_bisected_to_the_culprit(api, stream):
+    from app import app
+
+    orders = _orders(api, 4)
+    culprit = f"ORDER#{orders[2]}"
+
+    def fragile(event, context):  # the real handler, except that one record makes it raise
+        if any(r["dynamodb"]["Keys"]["PK"]["S"] == culprit for r in event["Records"]):
+            raise RuntimeError("boom")
+        return app.handler_map["billing"](event, context)
+
+    consumer = Consumer("billing", fragile, max_retries=1)
+    poller = Poller(stream.reader, [consumer])
+    for _ in range(12):
+        poller.tick()
+    parked = [
+        (p["record"]["dynamodb"]["Keys"]["PK"]["S"], p["record"]["dynamodb"]["Keys"]["SK"]["S"])
+        for p in consumer.parked
+    ]
+    assert parked == [(culprit, "META"), (culprit, "TICKET#001")]  # the order's two items; nothing innocent
+    assert not consumer.pending
+
+
+def test_an_unknown_failure_identifier_counts_as_a_whole_batch_failure(api, stream):
+    _orders(api, 1)
+    consumer = Consumer(
+        "odd", lambda event, ctx: {"batchItemFailures": [{"itemIdentifier": "not-sent"}]}, max_retries=1
+    )
+    poller = Poller(stream.reader, [consumer])
+    for _ in range(40):
+        poller.tick()
+    assert not consumer.pending and consumer.parked  # retried, then parked: never an endless loop
+
+
+class _FlakyStreams:
+    """The real streams client, failing the first GetRecords call."""
+
+    def __init__(self, real):
+        self.real, self.failed = real, False
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def get_records(self, **kwargs):
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("network hiccup")
+        return self.real.get_records(**kwargs)
+
+
+def test_a_failed_shard_read_loses_nothing(api, stream):
+    orders = _orders(api, 2)
+    stream.reader.streams = _FlakyStreams(stream.reader.streams)
+    assert stream.reader.read() == []
+    keys = {r["dynamodb"]["Keys"]["PK"]["S"] for r in stream.reader.read()}
+    assert {f"ORDER#{o}" for o in orders} <= keys
