@@ -32,10 +32,9 @@ def notify(change: Change, user_id: str, kind: str, title: str, body: str, data:
     )
     if stored.emailed_at is None:
         user = users.get(user_id)
-        if user is not None:
-            mail.send(user.email, title, body)
+        error = mail.send_or_refused(user.email, title, body) if user is not None else "no such user"
         # Marked after sending: a crash in between sends the mail again (at least once).
-        store.mark_emailed(stored, iso(utcnow()))
+        store.mark_emailed(stored, iso(utcnow()), error)
     return stored
 
 

@@ -35,6 +35,7 @@ def view(order: Order) -> dict[str, Any]:
         "currency": order.currency,
         "created_at": order.created_at,
         "cancelled_at": order.cancelled_at,
+        "refunded_at": order.refunded_at,
     }
 
 
@@ -63,10 +64,10 @@ def buy(caller: Caller, event_id: str, section: str, quantity: int, idem: tuple[
     try:
         store.place(order, rec, token, now)
     except (ConditionFailed, TokenReused) as e:
-        provider().refund(payment)
+        provider().refund(payment, f"void:{order.order_id}")
         return _lost_race(e, caller, section, idem)
     except Exception:
-        provider().refund(payment)
+        provider().refund(payment, f"void:{order.order_id}")
         raise
     return Replay(201, body)
 
@@ -172,10 +173,19 @@ def _refund(order: Order) -> Order:
         if "order" in e:
             raise Conflict("The order is already cancelled.", code="AlreadyCancelled") from e
         raise Conflict("The order's section or tickets are missing; nothing was changed.") from e
-    if order.payment_ref:
-        provider().refund(Payment(order.payment_ref, int(order.total_cents), order.currency))
+    # The money goes back from the billing consumer, when it sees the cancellation:
+    # a failed provider call is then retried with the record, never lost.
     order.status, order.cancelled_at = "cancelled", now
     return order
+
+
+def pay_back(order: Order, at: str) -> None:
+    """Refund a cancelled order's payment, once (the provider's idempotency key is the order)."""
+    if order.payment_ref and not order.refunded_at:
+        provider().refund(
+            Payment(order.payment_ref, int(order.total_cents), order.currency), f"refund:{order.order_id}"
+        )
+        store.mark_refunded(order, at)
 
 
 def refund_if_event_cancelled(order: Order) -> bool:

@@ -20,17 +20,22 @@ class Payment:
 class PaymentProvider(Protocol):
     def charge(self, amount_cents: int, currency: str, order_id: str) -> Payment: ...
 
-    def refund(self, payment: Payment) -> None: ...
+    def refund(self, payment: Payment, idempotency_key: str) -> None:
+        """Refund the payment; the same key twice refunds once (providers take such keys)."""
 
 
 class InstantApproval:
-    """Approves every charge and refund immediately (local runs and tests)."""
+    """Approves every charge and refund immediately (local runs and tests); keeps a ledger
+    of refunds by idempotency key, as a provider would."""
+
+    def __init__(self) -> None:
+        self.refunds: dict[str, Payment] = {}
 
     def charge(self, amount_cents: int, currency: str, order_id: str) -> Payment:
         return Payment(f"local_{new_id()}", amount_cents, currency)
 
-    def refund(self, payment: Payment) -> None:
-        return None
+    def refund(self, payment: Payment, idempotency_key: str) -> None:
+        self.refunds.setdefault(idempotency_key, payment)
 
 
 @functools.lru_cache(maxsize=1)

@@ -6,6 +6,8 @@ redelivered record writes nothing new.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError
 
@@ -25,6 +27,7 @@ class Notification(Item, discriminator="notification"):
     created_at = UnicodeAttribute()
     read_at = UnicodeAttribute(null=True)
     emailed_at = UnicodeAttribute(null=True)
+    email_error = UnicodeAttribute(null=True)  # why SES refused it, for good
 
     def set_keys(self) -> Notification:
         self.pk, self.sk = keys.notification(self.user_id, self.notification_id)
@@ -52,8 +55,11 @@ def get(user_id: str, notification_id: str) -> Notification | None:
     return item if isinstance(item, Notification) else None
 
 
-def mark_emailed(notification: Notification, at: str) -> None:
-    notification.update(actions=[Notification.emailed_at.set(at)])
+def mark_emailed(notification: Notification, at: str, error: str | None = None) -> None:
+    actions: list[Any] = [Notification.emailed_at.set(at)]
+    if error:
+        actions.append(Notification.email_error.set(error))
+    notification.update(actions=actions)
 
 
 def mark_read(user_id: str, notification_id: str, at: str) -> Notification:

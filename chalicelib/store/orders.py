@@ -35,6 +35,7 @@ class Order(Item, discriminator="order"):
     payment_ref = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     cancelled_at = UnicodeAttribute(null=True)
+    refunded_at = UnicodeAttribute(null=True)
 
     def set_keys(self) -> Order:
         self.pk, self.sk = keys.order(self.order_id)
@@ -138,6 +139,10 @@ def cancel(order: Order, cancelled_at: str) -> None:
     for ticket in tickets_for(order):
         tx.update("ticket", ticket, [Ticket.status.set("cancelled")], Ticket.pk.exists())
     tx.commit()
+
+
+def mark_refunded(order: Order, at: str) -> None:
+    order.update(actions=[Order.refunded_at.set(Order.refunded_at | at)], condition=Order.pk.exists())
 
 
 def get(order_id: str) -> Order:

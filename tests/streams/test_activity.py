@@ -112,3 +112,22 @@ def test_reading_concurrently_is_harmless(api, stream):
         statuses = list(pool.map(lambda _: api.post(f"/notifications/{n['id']}/read", token=buyer).status, range(8)))
     assert statuses == [200] * 8
     assert api.get("/notifications?unread=true", token=buyer).body["items"] == []
+
+
+def test_mail_ses_refuses_fails_no_record_and_holds_back_no_one(api, stream, monkeypatch):
+    from chalicelib.settings import reset_settings
+    from chalicelib.store.notifications import Notification
+
+    _, org = api.register()
+    _, buyer = api.register()
+    event = api.create_event(org)
+    api.buy(buyer, event["id"])
+    monkeypatch.setenv("MAIL_FROM", "not-verified@elsewhere.example")  # SES: MessageRejected, for good
+    reset_settings()
+    assert stream.deliver("activity", stream.read()) == {"batchItemFailures": []}
+    assert kinds(api, buyer) == ["order_confirmed"] and kinds(api, org) == ["ticket_sold"]
+    assert sent_mail() == []
+    errors = [n.email_error for n in Notification.scan()]  # (a test may look at the whole table)
+    assert len(errors) == 2 and all(e.startswith("MessageRejected") for e in errors)
+    monkeypatch.undo()
+    reset_settings()

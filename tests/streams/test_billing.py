@@ -139,3 +139,33 @@ def test_an_order_the_cancelling_sweep_missed_is_refunded_by_billing(api, stream
     stream.deliver("billing", stream.read())
     kinds = sorted(d["kind"] for d in api.get(f"/invoices?order_id={orders[0]['id']}", token=buyer).body["items"])
     assert kinds == ["credit_note", "invoice"]
+
+
+def test_money_goes_back_once_from_billing(api, stream):
+    from chalicelib.domain.payments import provider
+
+    _, buyer, _event, orders = setup_sales(api, orders=1)
+    order = orders[0]
+    stream.deliver("billing", stream.read())
+    assert api.post(f"/orders/{order['id']}/cancel", token=buyer).body["refunded_at"] is None  # not yet
+    records = stream.read()
+    stream.deliver("billing", records)
+    stream.deliver("billing", records)  # redelivered: still one refund
+    assert api.get(f"/orders/{order['id']}", token=buyer).body["refunded_at"]
+    refunds = [k for k in provider().refunds if k == f"refund:{order['id']}"]
+    assert len(refunds) == 1
+
+
+def test_billing_sweeps_a_cancelled_event_again(api, stream):
+    _, buyer, event, orders = setup_sales(api, orders=2)
+    stream.deliver("billing", stream.read())  # invoiced while the event was on sale
+    boto3.client("dynamodb").update_item(  # cancelled by a sweep that missed both orders (index lag)
+        TableName=get_settings().table_name,
+        Key={"PK": {"S": f"EVENT#{event['id']}"}, "SK": {"S": "META"}},
+        UpdateExpression="SET #s = :c",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":c": {"S": "cancelled"}},
+    )
+    stream.deliver("billing", stream.read())
+    assert [api.get(f"/orders/{o['id']}", token=buyer).body["status"] for o in orders] == ["cancelled"] * 2
+    assert api.get(f"/events/{event['id']}").body["sections"][0]["sold"] == 0
