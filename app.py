@@ -7,7 +7,7 @@ from typing import Any
 from chalice import Chalice, Cron
 from chalice.app import CloudWatchEvent, DynamoDBEvent
 
-from chalicelib.api import auth, events, health, invoices, orders, users
+from chalicelib.api import auth, events, health, invoices, notifications, orders, reports, users
 from chalicelib.api.routing import normalize_errors
 from chalicelib.jobs import sales_report
 from chalicelib.streams import activity as activity_stream
@@ -21,7 +21,7 @@ STREAM_ARN = os.environ.get(
 
 app = Chalice(app_name="boxoffice")
 app.register_middleware(normalize_errors, "http")
-for blueprint in (auth.bp, users.bp, events.bp, orders.bp, invoices.bp, health.bp):
+for blueprint in (auth.bp, users.bp, events.bp, orders.bp, invoices.bp, notifications.bp, reports.bp, health.bp):
     app.register_blueprint(blueprint)
 
 

@@ -1,21 +1,26 @@
-"""python -m bench [calls] [cold_import] [throughput] [stream_lag] [invoice_throughput]   (all when none is named)"""
+"""python -m bench [calls] [cold_import] [throughput] [stream_lag] [invoice_throughput]   (all when none is named)
+
+Each benchmark runs in a fresh interpreter: they set up different AWS
+endpoints, and clients cached by one must not leak into the next.
+"""
 
 from __future__ import annotations
 
-import importlib
+import subprocess
 import sys
 
 ALL = ["calls", "cold_import", "throughput", "stream_lag", "invoice_throughput"]
 
 
 def main(argv: list[str]) -> int:
+    failed = 0
     for name in argv or ALL:
         if name not in ALL:
             print(f"unknown benchmark {name!r}: one of {', '.join(ALL)}", file=sys.stderr)
             return 2
         print(f"\n== {name} ==", flush=True)
-        importlib.import_module(f"bench.{name}").main()
-    return 0
+        failed |= subprocess.run([sys.executable, "-m", f"bench.{name}"]).returncode
+    return failed
 
 
 if __name__ == "__main__":

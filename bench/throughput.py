@@ -45,7 +45,7 @@ def main() -> None:
         purchase_s = time.perf_counter() - start
         assert statuses.count(201) == PURCHASES, statuses
 
-        client = dynamodb_client(cloud.backend.endpoint)
+        client = dynamodb_client(cloud.dynamodb.endpoint)
         key = {"PK": {"S": "BENCH#raw"}, "SK": {"S": "COUNTER"}}
         client.put_item(TableName=cloud.table, Item={**key, "remaining": {"N": str(RAW_UPDATES * 2)}})
 
