@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import click
 
@@ -29,14 +28,12 @@ def cli(local: bool) -> None:
 
 
 def _use_local_cloud() -> None:
-    state = os.environ.get("BOXOFFICE_LOCAL_STATE") or Path(__file__).resolve().parents[1] / ".local-cloud"
-    env_file = Path(state) / "env"
-    if not env_file.exists():
+    from infra.local.cloud import read_env_file  # the repo's local cloud; never deployed
+
+    env = read_env_file()
+    if not env:
         raise click.ClickException("the local cloud is not running here: start it with `make run`")
-    for line in env_file.read_text().splitlines():
-        name, _, value = line.removeprefix("export ").partition("=")
-        if name:
-            os.environ[name] = value
+    os.environ.update(env)
     reset_settings()
 
 

@@ -24,42 +24,36 @@ def _line_description(order: Order) -> str:
     return f"{event.title}: {name} ({order.section})"
 
 
-def issue_for(order: Order, issued_at: str) -> Invoice:
-    """The order's invoice, numbered in its organizer's sequence; idempotent."""
-    unit = int(order.unit_price_cents)
-    invoice = Invoice(
-        invoice_id=keys.invoice_id_for(order.order_id),
-        kind=INVOICE,
+def _document(order: Order, kind: str, lines: list[dict[str, Any]], issued_at: str, **extra: Any) -> Invoice:
+    """An unnumbered invoice or credit note of the order, its id derived from the order."""
+    document_id = keys.invoice_id_for(order.order_id) if kind == INVOICE else keys.credit_note_id_for(order.order_id)
+    return Invoice(
+        invoice_id=document_id,
+        kind=kind,
         number=0,
         order_id=order.order_id,
         event_id=order.event_id,
         organizer_id=order.organizer_id,
         payee=order.user_id,
-        lines=[store.line(_line_description(order), int(order.quantity), unit)],
-        total_cents=int(order.total_cents),
+        lines=lines,
+        total_cents=sum(line["total_cents"] for line in lines),
         currency=order.currency,
         issued_at=issued_at,
+        **extra,
     )
-    return store.issue(invoice)
+
+
+def issue_for(order: Order, issued_at: str) -> Invoice:
+    """The order's invoice, numbered in its organizer's sequence; idempotent."""
+    lines = [store.line(_line_description(order), int(order.quantity), int(order.unit_price_cents))]
+    return store.issue(_document(order, INVOICE, lines, issued_at))
 
 
 def credit_for(order: Order, issued_at: str) -> Invoice:
     """Void the order's invoice and issue the matching credit note; idempotent."""
     invoice = store.get(keys.invoice_id_for(order.order_id), consistent=True) or issue_for(order, issued_at)
-    credit = Invoice(
-        invoice_id=keys.credit_note_id_for(order.order_id),
-        kind=CREDIT_NOTE,
-        number=0,
-        order_id=order.order_id,
-        event_id=order.event_id,
-        organizer_id=order.organizer_id,
-        payee=order.user_id,
-        lines=[{**line, "total_cents": -line["total_cents"]} for line in invoice.lines],
-        total_cents=-int(invoice.total_cents),
-        currency=invoice.currency,
-        issued_at=issued_at,
-        credits_invoice_id=invoice.invoice_id,
-    )
+    lines = [{**line, "total_cents": -line["total_cents"]} for line in invoice.lines]
+    credit = _document(order, CREDIT_NOTE, lines, issued_at, credits_invoice_id=invoice.invoice_id)
     return store.void_and_credit(invoice, credit, issued_at)
 
 

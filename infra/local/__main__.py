@@ -17,10 +17,10 @@ from infra.local import backends, cloud
 
 
 def _running_env() -> dict[str, str]:
-    if not cloud.ENV_FILE.exists():
+    env = cloud.read_env_file()
+    if not env:
         raise SystemExit("the local cloud is not running here (no .local-cloud/env): start it with `make run`")
-    pairs = (line.removeprefix("export ").split("=", 1) for line in cloud.ENV_FILE.read_text().splitlines() if line)
-    return {k: v for k, v in pairs}
+    return env
 
 
 def mail() -> int:

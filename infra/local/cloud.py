@@ -202,6 +202,15 @@ class LocalCloud:
         return "\n".join(lines)
 
 
+def read_env_file(path: Path | None = None) -> dict[str, str]:
+    """The exports a running local cloud left for operator commands ({} if none runs)."""
+    path = path or ENV_FILE
+    if not path.exists():
+        return {}
+    pairs = (line.removeprefix("export ").partition("=") for line in path.read_text().splitlines())
+    return {name: value for name, _, value in pairs if name}
+
+
 def run(args: Any) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     cloud = LocalCloud(

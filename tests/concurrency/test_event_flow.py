@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from infra.local.cloud import read_env_file
 from tests.concurrency.conftest import cli, wait_for
 
 pytestmark = pytest.mark.local_cloud
@@ -39,7 +40,7 @@ def test_invoice_appears_then_credit_note_and_notifications(cloud):
     )
     assert sorted(kinds) == ["order_cancelled", "order_confirmed"]
 
-    env = dict(line.removeprefix("export ").split("=", 1) for line in (cloud.state / "env").read_text().splitlines())
+    env = read_env_file(cloud.state / "env")
     with urllib.request.urlopen(env["AWS_ENDPOINT_URL"] + "/_local/mail", timeout=10) as r:
         mail = json.load(r)["messages"]
     to_buyer = [m["subject"] for m in mail if m["to"] == [f"{buyer_user['username']}@example.com"]]
