@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-import jwt
+from typing import Any
 
 from chalicelib.domain.errors import Unauthorized
 from chalicelib.domain.ids import new_id, utcnow
@@ -23,6 +22,15 @@ class Claims:
     expires_at: datetime
 
 
+def _jwt() -> Any:
+    # PyJWT imports `cryptography` for its RSA/EC algorithms (~45 ms here): imported
+    # on first use, so the stream and job functions, which import the app but
+    # never touch a token, don't pay for it at cold start.
+    import jwt
+
+    return jwt
+
+
 def issue(user_id: str, token_version: int) -> tuple[str, int]:
     """A signed access token for the user, and its lifetime in seconds."""
     s = get_settings()
@@ -36,11 +44,12 @@ def issue(user_id: str, token_version: int) -> tuple[str, int]:
         "jti": new_id(),
         "tv": token_version,
     }
-    return jwt.encode(payload, s.jwt_secret, algorithm=ALGORITHM), s.token_ttl_seconds
+    return _jwt().encode(payload, s.jwt_secret, algorithm=ALGORITHM), s.token_ttl_seconds
 
 
 def verify(token: str) -> Claims:
     s = get_settings()
+    jwt = _jwt()
     try:
         data = jwt.decode(
             token,

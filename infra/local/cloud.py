@@ -195,7 +195,8 @@ class LocalCloud:
             f"  SES, S3       {self.services.endpoint}" + (f"   sent mail: {mail}" if mail else ""),
             f"  Streams       billing and activity handlers, polled every {self.poll_interval}s",
             f"  Schedules     {jobs or 'none'}",
-            "  Operator CLI  make admin EMAIL=… USERNAME=… NAME=…;  python -m infra.local mail | parked | run-job NAME",
+            "  Operator CLI  make admin EMAIL=… USERNAME=… NAME=…; python -m chalicelib.cli --local run-job NAME",
+            "  Inspect       python -m infra.local mail (sent email); python -m infra.local parked (failed records)",
             "  Stop with Ctrl-C.",
             "",
         ]
