@@ -66,10 +66,6 @@ class Ctx:
             raise Unauthorized("Sign in first.", code="MissingToken")
         return self._caller
 
-    @property
-    def maybe_caller(self) -> auth.Caller | None:
-        return self._caller
-
     def query(self, name: str, max_length: int = 200) -> str | None:
         params: Any = self.request.query_params or {}
         value: str | None = params.get(name)

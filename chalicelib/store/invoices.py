@@ -15,7 +15,6 @@ from typing import Any
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.domain.errors import NotFound
 from chalicelib.store import keys
 from chalicelib.store.pagination import Page, decode_cursor, page
 from chalicelib.store.table import Item
@@ -63,13 +62,6 @@ def get(invoice_id: str, consistent: bool = False) -> Invoice | None:
     except DoesNotExist:
         return None
     return item if isinstance(item, Invoice) else None
-
-
-def require(invoice_id: str) -> Invoice:
-    found = get(invoice_id)
-    if found is None:
-        raise NotFound("No such invoice.")
-    return found
 
 
 def _counter_value(key: tuple[str, str]) -> int:
