@@ -66,6 +66,8 @@ THROTTLED = {
     "RequestLimitExceeded",
     "InternalServerError",
     "ServiceUnavailable",
+    # A single-item write to an item a transaction holds; botocore does not retry it.
+    "TransactionConflictException",
 }
 
 

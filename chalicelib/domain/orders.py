@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +20,8 @@ from chalicelib.store.idempotency import IdempotencyRecord, Replay
 from chalicelib.store.orders import CONFIRMED, Order
 from chalicelib.store.pagination import Page
 from chalicelib.store.tx import ConditionFailed, TokenReused
+
+log = logging.getLogger("boxoffice.orders")
 
 
 def view(order: Order) -> dict[str, Any]:
@@ -67,9 +70,24 @@ def buy(caller: Caller, event_id: str, section: str, quantity: int, idem: tuple[
         provider().refund(payment, f"void:{order.order_id}")
         return _lost_race(e, caller, section, idem)
     except Exception:
-        provider().refund(payment, f"void:{order.order_id}")
+        # The outcome is unknown (the endpoint failed after retries): the order may have been
+        # written. Answer what the table says; give the money back only for an order that is not there.
+        written = _written(order.order_id)
+        if written:
+            return Replay(201, body)
+        if written is False:
+            provider().refund(payment, f"void:{order.order_id}")
         raise
     return Replay(201, body)
+
+
+def _written(order_id: str) -> bool | None:
+    """Whether the order is in the table; None when even that read fails."""
+    try:
+        return store.exists(order_id)
+    except Exception:
+        log.exception("could not tell whether order %s was written; its payment stands", order_id)
+        return None
 
 
 def _check_sale(event: Event | None, sec: Section | None, code: str, quantity: int, now: Any) -> None:

@@ -78,9 +78,10 @@ def section_ref(event_id: str, code: str) -> Section:
 
 
 def create(event: Event, sections: list[Section]) -> None:
-    tx = Tx().put("event", event.set_keys(), Event.pk.does_not_exist())
+    # The event id is new (and the sections' keys come from it): a failed condition is our own earlier commit.
+    tx = Tx().put("event", event.set_keys(), Event.pk.does_not_exist(), fresh=True)
     for section in sections:
-        tx.put(f"section:{section.code}", section.set_keys(), Section.pk.does_not_exist())
+        tx.put(f"section:{section.code}", section.set_keys(), Section.pk.does_not_exist(), fresh=True)
     tx.commit()
 
 

@@ -112,12 +112,14 @@ def place(order: Order, record: IdempotencyRecord | None, token: str | None, now
         [Section.remaining.add(-n), Section.sold.add(n), Section.revenue_cents.add(int(order.total_cents))],
         Section.remaining >= n,
     )
-    tx.put("order", order.set_keys(), Order.pk.does_not_exist())
+    tx.put("order", order.set_keys(), Order.pk.does_not_exist(), fresh=True)
     for ticket in tickets_for(order):
-        tx.put("ticket", ticket, Ticket.pk.does_not_exist())
+        tx.put("ticket", ticket, Ticket.pk.does_not_exist(), fresh=True)
     if record is not None:
         tx.put("idempotency", record, absent_or_expired(now))
-    tx.commit(token=token)
+    # The token is derived from the new order's id (or the Idempotency-Key): a retry after a
+    # lost answer is a no-op, and the order's own failed condition means "already written".
+    tx.commit(token=token or order.order_id)
 
 
 def cancel(order: Order, cancelled_at: str) -> None:
@@ -143,6 +145,14 @@ def cancel(order: Order, cancelled_at: str) -> None:
 
 def mark_refunded(order: Order, at: str) -> None:
     order.update(actions=[Order.refunded_at.set(Order.refunded_at | at)], condition=Order.pk.exists())
+
+
+def exists(order_id: str) -> bool:
+    """Whether the order was written (a consistent read: after an answer was lost)."""
+    try:
+        return isinstance(Order.get(*keys.order(order_id), consistent_read=True), Order)
+    except DoesNotExist:
+        return False
 
 
 def get(order_id: str) -> Order:

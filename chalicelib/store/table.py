@@ -9,11 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from pynamodb import settings as pynamodb_settings
 from pynamodb.attributes import DiscriminatorAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.settings import get_settings
+
+# Retries of throttled and failed calls: botocore's "legacy" mode with DynamoDB's own backoff
+# (50 ms, doubling). PynamoDB's default is botocore's "standard" mode, whose backoff starts at
+# up to 1 s and doubles: one throttled call then costs a purchase or a stream batch seconds.
+# Every retry of a transaction carries the same ClientRequestToken (see store/tx.py).
+RETRIES = {"mode": "legacy", "total_max_attempts": 6}
+pynamodb_settings.default_settings_dict["retry_configuration"] = RETRIES
 
 
 class _TableName:

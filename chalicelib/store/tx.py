@@ -10,8 +10,10 @@ failed condition comes back as the tag that failed (``"section"``,
 
 from __future__ import annotations
 
+import logging
 import random
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,8 +27,13 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.domain.errors import Busy
 from chalicelib.store.table import Item
 
+log = logging.getLogger("boxoffice.store")
 _KIND_ORDER = {"check": 0, "delete": 1, "put": 2, "update": 3}
+# Worth another try with the same token: conflicts, throttling, and "outcome unknown" server errors
+# (the token makes a repeat of a transaction that did commit a no-op).
 _RETRYABLE = {
+    "InternalServerError",
+    "ServiceUnavailable",
     "TransactionConflict",
     "TransactionConflictException",
     "TransactionInProgressException",
@@ -64,6 +71,7 @@ class _Op:
     kind: str
     tag: str
     apply: Callable[[TransactWrite], None]
+    fresh: bool = False
 
 
 @dataclass
@@ -74,8 +82,10 @@ class Tx:
         self.ops.append(_Op("check", tag, lambda t: t.condition_check(model_cls, key[0], key[1], condition=condition)))
         return self
 
-    def put(self, tag: str, model: Model, condition: Condition | None = None) -> Tx:
-        self.ops.append(_Op("put", tag, lambda t: t.save(model, condition=condition, return_values="ALL_OLD")))
+    def put(self, tag: str, model: Model, condition: Condition | None = None, fresh: bool = False) -> Tx:
+        """``fresh``: the item's key was made new for this write (e.g. a new order id), so if its
+        ``attribute_not_exists`` condition fails, this very transaction has already committed."""
+        self.ops.append(_Op("put", tag, lambda t: t.save(model, condition=condition, return_values="ALL_OLD"), fresh))
         return self
 
     def update(self, tag: str, model: Model, actions: Sequence[Action], condition: Condition | None = None) -> Tx:
@@ -91,10 +101,14 @@ class Tx:
     def commit(self, token: str | None = None, attempts: int = ATTEMPTS) -> None:
         """Write all operations atomically; retry conflicts with jittered backoff.
 
-        Raises :class:`ConditionFailed` (named), :class:`TokenReused`, or
-        :class:`Busy` when conflicts outlast the retries.
+        Every attempt carries one ClientRequestToken (``token``, or a new one per
+        commit), so a retry after a lost answer, botocore's or ours, is a no-op.
+        A failed condition on a ``fresh`` item means an earlier attempt committed:
+        that is success. Raises :class:`ConditionFailed` (named),
+        :class:`TokenReused`, or :class:`Busy` when conflicts outlast the retries.
         """
         ordered = sorted(self.ops, key=lambda op: _KIND_ORDER[op.kind])
+        token = token or uuid.uuid4().hex
         for attempt in range(attempts):
             try:
                 with TransactWrite(connection=Item._get_connection().connection, client_request_token=token) as t:
@@ -111,6 +125,9 @@ class Tx:
                     for op, reason in zip(ordered, reasons, strict=False)
                     if reason is not None and reason.code == "ConditionalCheckFailed"
                 }
+                if any(op.fresh and op.tag in failed for op in ordered):
+                    log.info("transaction %s was already written (a retry after a lost answer)", token)
+                    return
                 if failed:
                     raise ConditionFailed(failed) from e
                 retryable = code in _RETRYABLE or any(r is not None and r.code in _RETRYABLE for r in reasons)

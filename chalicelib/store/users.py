@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,6 +51,7 @@ class RevokedToken(Item, discriminator="revoked_token"):
 
 class LoginFailures(Item, discriminator="login_failures"):
     attempts = NumberAttribute(default=0)
+    last_attempt = UnicodeAttribute(null=True)  # the id of the attempt counted last
 
 
 def _claim(key: tuple[str, str], user_id: str) -> Claim:
@@ -61,7 +63,8 @@ def create(user: User) -> User:
     tx = Tx()
     tx.put("email", _claim(keys.email_claim(user.email), user.user_id), Claim.pk.does_not_exist())
     tx.put("username", _claim(keys.username_claim(user.username), user.user_id), Claim.pk.does_not_exist())
-    tx.put("user", user, User.pk.does_not_exist())
+    # The user id is new: its put failing means this very transaction already committed.
+    tx.put("user", user, User.pk.does_not_exist(), fresh=True)
     try:
         tx.commit()
     except ConditionFailed as e:
@@ -175,14 +178,20 @@ def reserve_attempt(subject: str, limit: int, window: int, now: datetime) -> boo
     """
     pk, sk = keys.login_failures(subject, _bucket(window, now))
     expires = now + timedelta(seconds=2 * window)
+    attempt = uuid.uuid4().hex
+    # botocore resends an update whose answer was lost: that resend counts the attempt twice (harmless, the
+    # counter only rate-limits), but must not be refused as over the limit: the attempt's own id lets it pass.
     try:
         LoginFailures(pk, sk).update(
             actions=[
                 LoginFailures.attempts.add(1),
+                LoginFailures.last_attempt.set(attempt),
                 LoginFailures.ttl.set(expires),
                 LoginFailures.type.set(LoginFailures),
             ],
-            condition=LoginFailures.pk.does_not_exist() | (LoginFailures.attempts < limit),
+            condition=LoginFailures.pk.does_not_exist()
+            | (LoginFailures.attempts < limit)
+            | (LoginFailures.last_attempt == attempt),
         )
     except UpdateError as e:
         if e.cause_response_code == "ConditionalCheckFailedException":

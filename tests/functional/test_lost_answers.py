@@ -1,0 +1,81 @@
+"""Writes whose answer was lost: DynamoDB applied them, answered 500, and botocore sent them again.
+
+The rule: never answer "failed" for what was written. Each test lets one write
+land, loses its answer (tests/faults.py), and checks the final HTTP answer and
+what the table then says.
+"""
+
+from __future__ import annotations
+
+from tests.faults import lost_answer, refused
+from tests.support import PASSWORD, event_body
+
+
+def register_body(name: str) -> dict[str, str]:
+    return {"email": f"{name}@example.com", "username": name, "name": f"User {name}", "password": PASSWORD}
+
+
+def test_a_registration_whose_answer_was_lost_is_created_once(api):
+    # Given a registration written but answered 500
+    with lost_answer("TransactWriteItems") as injected:
+        r = api.post("/auth/register", register_body("dana"))
+    # Then the resent transaction finds its own new user: 201, not 409 EmailTaken
+    assert injected.sent == 1
+    assert r.status == 201, r.body
+    login = api.post("/auth/login", {"email": "dana@example.com", "password": PASSWORD})
+    assert login.status == 200 and login.body["user"]["id"] == r.body["id"]
+    # And the email and username are still claimed, once
+    again = api.post("/auth/register", register_body("dana"))
+    assert again.status == 409 and again.body["code"] == "EmailTaken"
+
+
+def test_an_event_whose_answer_was_lost_is_created_once(api):
+    _, token = api.register()
+    with lost_answer("TransactWriteItems") as injected:
+        r = api.post("/events", event_body(), token=token)
+    assert injected.sent == 1
+    assert r.status == 201, r.body  # was a 500: the failed condition on our own new event went unhandled
+    stored = api.get(f"/events/{r.body['id']}")
+    assert stored.status == 200
+    assert [(s["code"], s["remaining"]) for s in stored.body["sections"]] == [("A", 50), ("GA", 100)]
+
+
+def test_the_last_allowed_sign_in_is_not_refused_when_its_count_lost_its_answer(api):
+    # Given four wrong passwords: the fifth attempt is the last one allowed (limit 5)
+    user, _ = api.register()
+    email = f"{user['username']}@example.com"
+    for _ in range(4):
+        assert api.post("/auth/login", {"email": email, "password": "not the password!"}).status == 401
+    # When the fifth attempt's count is written but answered 500, and botocore resends it
+    with lost_answer("UpdateItem") as injected:
+        r = api.post("/auth/login", {"email": email, "password": PASSWORD})
+    # Then the resend is recognised as the same attempt: signed in, not 429
+    assert injected.sent == 1
+    assert r.status == 200, r.body
+
+
+def test_a_single_write_meeting_a_transaction_is_busy_not_a_500(api):
+    _, token = api.register()
+    # DynamoDB refuses a PutItem on an item a transaction holds; botocore does not retry that
+    with refused("PutItem", "TransactionConflictException"):
+        r = api.post("/auth/logout", token=token)
+    assert r.status == 503 and r.body["code"] == "Busy" and r.headers["retry-after"] == "1"
+    assert api.get("/me", token=token).status == 200  # nothing was revoked
+    assert api.post("/auth/logout", token=token).status == 204
+
+
+def test_a_logout_whose_answer_was_lost_still_signs_out(api):
+    _, token = api.register()
+    with lost_answer("PutItem") as injected:
+        r = api.post("/auth/logout", token=token)
+    assert injected.sent == 1 and r.status == 204
+    assert api.get("/me", token=token).body["code"] == "TokenRevoked"
+
+
+def test_an_event_cancellation_whose_answer_was_lost_is_done_once(api):
+    _, token = api.register()
+    event = api.create_event(token)
+    with lost_answer("TransactWriteItems") as injected:
+        r = api.delete(f"/events/{event['id']}", token=token)
+    assert injected.sent == 1 and r.status == 204, r.body
+    assert api.get(f"/events/{event['id']}").body["status"] == "cancelled"
