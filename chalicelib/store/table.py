@@ -20,8 +20,9 @@ from chalicelib.settings import get_settings
 # (50 ms, doubling). PynamoDB's default is botocore's "standard" mode, whose backoff starts at
 # up to 1 s and doubles: one throttled call then costs a purchase or a stream batch seconds.
 # Every retry of a transaction carries the same ClientRequestToken (see store/tx.py).
-RETRIES = {"mode": "legacy", "total_max_attempts": 6}
-pynamodb_settings.default_settings_dict["retry_configuration"] = RETRIES
+RETRIES: dict[str, Any] = {"mode": "legacy", "total_max_attempts": 6}
+settings_dict: dict[str, Any] = pynamodb_settings.default_settings_dict
+settings_dict["retry_configuration"] = RETRIES
 
 
 class _TableName:
