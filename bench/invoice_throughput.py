@@ -59,8 +59,8 @@ def _measure() -> tuple[float, float]:
         event = api.create_event(token, sections=sections, max_tickets_per_order=1)["id"]
         for _ in range(ORDERS):
             assert api.buy(token, event, 1).status == 201
-    stream_arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
-    records = StreamReader(boto3.client("dynamodbstreams"), stream_arn, "us-east-1").read()
+    reader = StreamReader(client, boto3.client("dynamodbstreams"), table, "us-east-1")
+    records = [record for _, record in reader.read(limit=100_000)]
     inserts = [r for r in records if r["eventName"] == "INSERT" and r["dynamodb"]["NewImage"]["type"]["S"] == "order"]
     assert len(inserts) == ORDERS
     handler = app.handler_map["billing"]

@@ -18,7 +18,7 @@ def main() -> None:
     from infra.local.cloud import LocalCloud
     from tests.support import Api
 
-    backend = os.environ.get("BENCH_BACKEND", "moto")
+    backend = os.environ.get("BENCH_BACKEND", "dynamodb-local")
     cloud = LocalCloud(backend=backend, port=free_port(), table="boxoffice-bench-lag", quiet=True)
     cloud.start()
     lags = []

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 PASSWORD = "correct horse battery staple 42"
 _counter = itertools.count(1)
+# Names unique across runs too: the local cloud keeps its data between runs.
+_RUN = secrets.token_hex(3)
 
 
 @dataclass
@@ -94,7 +97,7 @@ class Api:
     def register(self, name: str | None = None, password: str = PASSWORD) -> tuple[dict[str, Any], str]:
         """A new user and a token for them."""
         n = next(_counter)
-        username = name or f"user{n}"
+        username = name or f"user{n}r{_RUN}"
         r = self.post(
             "/auth/register",
             {

@@ -1,6 +1,6 @@
 """The local cloud.
 
-python -m infra.local run [--backend moto|dynamodb-local|localstack|endpoint] [--port 8000]
+python -m infra.local run [--backend dynamodb-local|moto|localstack|endpoint] [--port 8000] [--faults SPEC]
 python -m infra.local mail      # the emails SES accepted (embedded moto endpoint)
 python -m infra.local parked    # stream records the poller gave up on
 """
@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="start the local cloud and serve the API")
-    run.add_argument("--backend", choices=backends.BACKENDS, default=os.environ.get("BACKEND", "moto"))
+    backend = os.environ.get("BACKEND") or backends.DEFAULT_BACKEND
+    run.add_argument("--backend", choices=backends.BACKENDS, default=backend, help="(env BACKEND)")
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")), help="API port (env PORT)")
     run.add_argument("--aws-port", type=int, default=int(os.environ.get("AWS_PORT", "0")),
                      help="port of the embedded AWS endpoint (default: a free one)")  # fmt: skip
@@ -60,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--poll-interval", type=float, default=float(os.environ.get("POLL_INTERVAL", "0.2")),
                      help="seconds between stream polls")  # fmt: skip
     run.add_argument("--max-retries", type=int, default=3, help="retries of a failing record before it is parked")
+    faults_help = "inject DynamoDB faults (env FAULTS), e.g. throttle:0.05,conflict:0.02,lost-answer:0.02"
+    run.add_argument("--faults", default=os.environ.get("FAULTS") or None, help=faults_help)
+    run.add_argument("--fresh", action="store_true", help="start with an empty table (wipes .local-cloud/dynamodb)")
+    run.add_argument("--no-streams", dest="streams", action="store_false",
+                     help="serve the API without the stream pollers and the scheduler")  # fmt: skip
     sub.add_parser("mail", help="print the emails the embedded SES accepted")
     sub.add_parser("parked", help="print the stream records the poller parked")
     args = parser.parse_args(argv)

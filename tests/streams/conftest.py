@@ -17,13 +17,13 @@ from infra.local.poller import StreamReader
 
 class Stream:
     def __init__(self, chalice_client: Any) -> None:
-        table = boto3.client("dynamodb").describe_table(TableName=get_settings().table_name)["Table"]
-        self.reader = StreamReader(boto3.client("dynamodbstreams"), table["LatestStreamArn"], "us-east-1")
+        table = get_settings().table_name
+        self.reader = StreamReader(boto3.client("dynamodb"), boto3.client("dynamodbstreams"), table, "us-east-1")
         self.client = chalice_client
 
     def read(self) -> list[dict[str, Any]]:
         """Every record written since the last read."""
-        return self.reader.read()
+        return [record for _, record in self.reader.read(limit=100_000)]
 
     def deliver(self, function: str, records: list[dict[str, Any]]) -> dict[str, Any]:
         response = self.client.lambda_.invoke(function, {"Records": records})

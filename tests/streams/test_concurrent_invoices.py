@@ -58,8 +58,8 @@ def test_concurrent_redelivered_batches_number_without_gaps(api_on_ddb_local):
     buyers = [api.register()[1] for _ in range(6)]
     for n in range(30):
         assert api.buy(buyers[n % 6], event, 1).status == 201
-    table = boto3.client("dynamodb").describe_table(TableName=Item.Meta.table_name)["Table"]
-    records = StreamReader(boto3.client("dynamodbstreams"), table["LatestStreamArn"], "us-east-1").read()
+    reader = StreamReader(boto3.client("dynamodb"), boto3.client("dynamodbstreams"), Item.Meta.table_name, "us-east-1")
+    records = [record for _, record in reader.read(limit=100_000)]
     orders = [r for r in records if r["dynamodb"]["Keys"]["PK"]["S"].startswith("ORDER#")]
     assert len([r for r in orders if r["dynamodb"]["Keys"]["SK"]["S"] == "META"]) == 30
     # Six invocations at once, each a shuffled half of the records: every order delivered ~3 times.

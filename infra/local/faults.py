@@ -1,0 +1,225 @@
+"""A fault-injecting proxy between our code and the DynamoDB endpoint.
+
+    make run FAULTS=throttle:0.05,lost-answer:0.02
+
+Every DynamoDB and DynamoDB Streams call of the API and of the stream
+handlers goes through it; each fault fires at its rate, independently, and
+answers the way DynamoDB answers:
+
+- ``throttle``: 400 ``ThrottlingException``, nothing written;
+- ``error``: 500 ``InternalServerError``, nothing written;
+- ``conflict``: a TransactWriteItems cancelled with ``TransactionConflict``, nothing written;
+- ``lost-answer``: a write (PutItem, UpdateItem, DeleteItem, BatchWriteItem,
+  TransactWriteItems) is applied, then answered 500 ``InternalServerError``
+  as if the answer was lost on the way back: the caller (botocore) retries.
+
+``GET /_faults`` on the proxy shows the spec and what was injected; ``POST
+/_faults`` with ``{"spec": "throttle:0.05"}`` changes the rates while running
+(the benchmarks use it to compare with and without faults on one server).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import random
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+log = logging.getLogger("boxoffice.local.faults")
+
+KINDS = ("throttle", "error", "conflict", "lost-answer")
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+CONTROL_PATH = "/_faults"
+_PREFIX = "com.amazonaws.dynamodb.v20120810#"
+
+
+class FaultSpecError(ValueError):
+    pass
+
+
+def parse(spec: str | None) -> dict[str, float]:
+    """``"throttle:0.05,lost-answer:0.02"`` → {"throttle": 0.05, "lost-answer": 0.02}; rates in [0, 1]."""
+    rates: dict[str, float] = {}
+    for part in (spec or "").replace(" ", "").split(","):
+        if not part:
+            continue
+        name, _, value = part.partition(":")
+        if name not in KINDS:
+            raise FaultSpecError(f"unknown fault {name!r}: one of {', '.join(KINDS)}")
+        try:
+            rate = float(value)
+        except ValueError:
+            raise FaultSpecError(f"fault {name} needs a rate between 0 and 1, e.g. {name}:0.05") from None
+        if not 0.0 <= rate <= 1.0:
+            raise FaultSpecError(f"fault {name}: rate {rate} is not between 0 and 1")
+        rates[name] = rate
+    return rates
+
+
+def describe(rates: dict[str, float]) -> str:
+    return ",".join(f"{k}:{v:g}" for k, v in rates.items()) or "none"
+
+
+def _error(code: str, message: str, **extra: Any) -> bytes:
+    return json.dumps({"__type": _PREFIX + code, "message": message, **extra}).encode()
+
+
+def _conflict(request: bytes) -> bytes:
+    try:
+        n = len(json.loads(request).get("TransactItems", [])) or 1
+    except ValueError:
+        n = 1
+    reasons = [{"Code": "None"}] * n
+    reasons[random.randrange(n)] = {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}
+    codes = ", ".join(r["Code"] for r in reasons)
+    message = f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]"
+    return _error("TransactionCanceledException", message, CancellationReasons=reasons)
+
+
+class FaultProxy:
+    """An HTTP proxy on 127.0.0.1 in front of one DynamoDB endpoint, injecting faults at set rates."""
+
+    def __init__(self, upstream: str, rates: dict[str, float], port: int = 0, seed: int | None = None) -> None:
+        self.upstream = urlsplit(upstream)
+        self.rates = dict(rates)
+        self.injected: Counter[str] = Counter()
+        self.calls = 0
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._server.daemon_threads = True
+        self._server.request_queue_size = 256
+        self.port = int(self._server.server_address[1])
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fault-proxy", daemon=True)
+        self._thread.start()
+        log.warning("fault injection on: %s (DynamoDB calls go through %s)", describe(self.rates), self.endpoint)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {"spec": describe(self.rates), "calls": self.calls, "injected": dict(self.injected)}
+
+    def choose(self, operation: str) -> str | None:
+        """The fault to inject into this call, if any."""
+        applicable = [k for k in KINDS if self._applies(k, operation)]
+        with self._lock:
+            self.calls += 1
+            for kind in applicable:
+                if self._random.random() < self.rates.get(kind, 0.0):
+                    self.injected[kind] += 1
+                    return kind
+        return None
+
+    @staticmethod
+    def _applies(kind: str, operation: str) -> bool:
+        if kind == "conflict":
+            return operation == "TransactWriteItems"
+        if kind == "lost-answer":
+            return operation in WRITES
+        return True
+
+    def forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list[Any], bytes]:
+        """Send the request upstream on this thread's kept-alive connection (one reconnect on failure)."""
+        for attempt in (1, 2):
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = self._local.conn = http.client.HTTPConnection(
+                    self.upstream.hostname or "127.0.0.1", self.upstream.port or 80, timeout=60
+                )
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                return response.status, response.getheaders(), response.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                self._local.conn = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+            def do_GET(self) -> None:
+                if self.path == CONTROL_PATH:
+                    self._send(200, json.dumps(proxy.stats()).encode())
+                else:
+                    self._pass_through()
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path == CONTROL_PATH:
+                    self._control(body)
+                    return
+                operation = (self.headers.get("X-Amz-Target") or "").rpartition(".")[2]
+                fault = proxy.choose(operation)
+                if fault == "throttle":
+                    self._send(400, _error("ThrottlingException", "Rate of requests exceeds the allowed throughput."))
+                elif fault == "error":
+                    self._send(500, _error("InternalServerError", "Internal server error"))
+                elif fault == "conflict":
+                    self._send(400, _conflict(body))
+                else:
+                    status, headers, answer = self._upstream("POST", body)
+                    if fault == "lost-answer":
+                        self._send(500, _error("InternalServerError", "Internal server error (answer lost)"))
+                    else:
+                        self._send(status, answer, headers)
+
+            def _pass_through(self) -> None:
+                status, headers, answer = self._upstream(self.command, b"")
+                self._send(status, answer, headers)
+
+            def _upstream(self, method: str, body: bytes) -> tuple[int, list[Any], bytes]:
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                try:
+                    return proxy.forward(method, self.path, headers, body)
+                except (OSError, http.client.HTTPException) as e:
+                    return 500, [], _error("InternalServerError", f"endpoint unreachable: {e}")
+
+            def _control(self, body: bytes) -> None:
+                try:
+                    rates = parse(json.loads(body or b"{}").get("spec", ""))
+                except (ValueError, AttributeError) as e:
+                    self._send(400, json.dumps({"code": "InvalidFaults", "message": str(e)}).encode())
+                    return
+                with proxy._lock:
+                    proxy.rates = rates
+                log.warning("fault injection now: %s", describe(rates))
+                self._send(200, json.dumps(proxy.stats()).encode())
+
+            def _send(self, status: int, body: bytes, headers: list[Any] | None = None) -> None:
+                self.send_response(status)
+                kept = {"content-type", "x-amzn-requestid", "x-amz-crc32"} if status == 200 else {"content-type"}
+                sent_type = False
+                for name, value in headers or []:
+                    if name.lower() in kept:
+                        self.send_header(name, value)
+                        sent_type = sent_type or name.lower() == "content-type"
+                if not sent_type:
+                    self.send_header("Content-Type", "application/x-amz-json-1.0")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        return Handler
