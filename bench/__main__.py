@@ -1,4 +1,5 @@
-"""python -m bench [calls] [cold_import] [throughput] [stream_lag] [invoice_throughput]   (all when none is named)
+"""python -m bench [calls] [cold_import] [throughput] [stream_lag] [invoice_throughput] [scale] [faults]
+(all when none is named; the history checker is `python -m bench.history`)
 
 Each benchmark runs in a fresh interpreter: they set up different AWS
 endpoints, and clients cached by one must not leak into the next.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-ALL = ["calls", "cold_import", "throughput", "stream_lag", "invoice_throughput"]
+ALL = ["calls", "cold_import", "throughput", "stream_lag", "invoice_throughput", "scale", "faults"]
 
 
 def main(argv: list[str]) -> int:

@@ -4,7 +4,6 @@ poller's interval (0.2 s by default), as Lambda's is by its polling."""
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 
@@ -13,16 +12,11 @@ POLL_EVERY = 0.01
 
 
 def main() -> None:
-    os.environ.setdefault("BCRYPT_ROUNDS", "4")
-    from infra.local.backends import free_port
-    from infra.local.cloud import LocalCloud
+    from bench.load import local_cloud
     from tests.support import Api
 
-    backend = os.environ.get("BENCH_BACKEND", "dynamodb-local")
-    cloud = LocalCloud(backend=backend, port=free_port(), table="boxoffice-bench-lag", quiet=True)
-    cloud.start()
     lags = []
-    try:
+    with local_cloud(table="boxoffice-bench-lag") as cloud:
         api = Api.over_http(cloud.url)
         _, token = api.register()
         sections = [{"code": "GA", "name": "Floor", "price_cents": 1000, "capacity": ORDERS}]
@@ -34,11 +28,11 @@ def main() -> None:
             while not api.get(f"/invoices?order_id={r.body['id']}", token=token).body["items"]:
                 time.sleep(POLL_EVERY)
             lags.append(time.perf_counter() - created)
-    finally:
-        cloud.stop()
     lags.sort()
     p95 = lags[int(0.95 * len(lags)) - 1]
-    print(f"local cloud ({backend}), poll interval {cloud.poll_interval}s, {ORDERS} orders one after another")
+    print(
+        f"local cloud ({cloud.backend_name}), poll interval {cloud.poll_interval}s, {ORDERS} orders one after another"
+    )
     print(
         f"order 201 -> invoice visible: median {statistics.median(lags) * 1000:.0f} ms, "
         f"p95 {p95 * 1000:.0f} ms, max {lags[-1] * 1000:.0f} ms"

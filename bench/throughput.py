@@ -9,7 +9,6 @@ still refuse to oversell.
 
 from __future__ import annotations
 
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,14 +20,11 @@ RAW_UPDATES = 2000
 
 
 def main() -> None:
-    os.environ.setdefault("BCRYPT_ROUNDS", "4")
-    from infra.local.backends import free_port
-    from infra.local.cloud import LocalCloud, dynamodb_client
+    from bench.load import local_cloud
+    from infra.local.cloud import dynamodb_client
     from tests.support import Api
 
-    cloud = LocalCloud(backend="dynamodb-local", port=free_port(), table="boxoffice-bench", quiet=True)
-    cloud.start()
-    try:
+    with local_cloud(table="boxoffice-bench") as cloud:
         session = requests.Session()
         session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=THREADS))
         api = Api.over_http(cloud.url, session)
@@ -62,8 +58,6 @@ def main() -> None:
         with ThreadPoolExecutor(THREADS) as pool:
             list(pool.map(update, range(RAW_UPDATES)))
         raw_s = time.perf_counter() - start
-    finally:
-        cloud.stop()
     purchases_per_s, raw_per_s = PURCHASES / purchase_s, RAW_UPDATES / raw_s
     print(f"endpoint: DynamoDB Local, {THREADS} client threads")
     print(f"purchases over HTTP: {PURCHASES} in {purchase_s:.2f}s = {purchases_per_s:.0f}/s")

@@ -39,11 +39,20 @@ class StateDir:
         self.payments = root / "payments.jsonl"  # the local payment provider's ledger (PAYMENT_LEDGER)
         self.data = root / "dynamodb"  # DynamoDB Local's data: kept across restarts (--fresh wipes it)
         self.checkpoints = root / "streams"  # each stream consumer's position
+        self.secret = root / "jwt-secret"
+
+    def jwt_secret(self) -> str:
+        """This local cloud's token secret: made once, kept beside its data (mode 0600)."""
+        if not self.secret.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.secret.touch(mode=0o600)
+            self.secret.write_text(secrets.token_urlsafe(32))
+        return self.secret.read_text().strip()
 
     def wipe(self) -> None:
         for path in (self.data, self.checkpoints):
             shutil.rmtree(path, ignore_errors=True)
-        for path in (self.parked, self.payments):
+        for path in (self.parked, self.payments, self.secret):
             path.unlink(missing_ok=True)
 
 
@@ -149,7 +158,7 @@ class LocalCloud:
             self.proxy = faults.FaultProxy(self.dynamodb.endpoint, self.faults)
             self.proxy.start()
         os.environ.update(self.env)  # the pollers and the scheduler run the handlers in this process
-        os.environ.setdefault("JWT_SECRET", secrets.token_urlsafe(32))  # a fresh secret per run unless given
+        os.environ.setdefault("JWT_SECRET", self.state.jwt_secret())  # kept with the data: tokens outlive a restart
         os.environ.setdefault("BOXOFFICE_STAGE", "local")
         os.environ.setdefault("PAYMENT_LEDGER", str(self.state.payments))
         os.environ["PYTHONUNBUFFERED"] = "1"  # the API's log reaches ours line by line
