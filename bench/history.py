@@ -13,8 +13,9 @@ caught up:
   equal the confirmed orders' tickets and totals;
 - every 201 names exactly one order, the buyer's, as answered; one order per
   Idempotency-Key; no order exists that its buyer was told had failed (an order
-  nobody was answered 201 for must be matched by a request whose outcome the
-  client never learned: a 5xx or a dropped connection);
+  nobody was answered 201 for must be matched, one for one, by a request of the
+  same event and quantity whose outcome the client never learned: no answer or
+  a 500, and no later answer for its key; a 503 means "not written");
 - a cancellation answered 200 is cancelled in the table; a cancellation answered
   409 was not this client's own first cancellation;
 - every order has one invoice; every cancelled order its credit note and a void
@@ -59,7 +60,9 @@ class Call:
 
     @property
     def unknown(self) -> bool:
-        return self.status == UNKNOWN or self.status >= 500
+        """The client never learned the outcome: no answer, or a server error. Not 503: the API
+        answers ``Busy`` for a purchase only after reading back that no order was written."""
+        return self.status == UNKNOWN or (self.status >= 500 and self.status != 503)
 
 
 @dataclass
@@ -131,7 +134,7 @@ class Client:
             self.record(Call(self.user_id, "buy", status, body, key, event_id, request))
             if status == 201:
                 self.orders.append(body["id"])
-            if not (status == UNKNOWN or status >= 500):
+            if status != UNKNOWN and status < 500:
                 return
 
     def cancel(self) -> None:
@@ -299,33 +302,37 @@ def _sections(items: list[dict[str, Any]], events: set[str], orders: dict[str, d
 
 def _answers(calls: list[Call], orders: dict[str, dict[str, Any]]) -> list[str]:
     out = []
+    buys = [c for c in calls if c.kind == "buy"]
     answered: dict[str, set[str]] = defaultdict(set)  # user → order ids answered 201
     by_key: dict[tuple[str, str], set[str]] = defaultdict(set)
-    unknown: Counter[str] = Counter()
-    for c in (c for c in calls if c.kind == "buy"):
-        if c.status == 201:
-            oid = c.body["id"]
-            answered[c.user].add(oid)
-            if c.key:
-                by_key[(c.user, c.key)].add(oid)
-            order = orders.get(oid)
-            if order is None:
-                out.append(f"buy answered 201 with order {oid}, which is not in the table")
-            elif (order["user_id"], order["quantity"]) != (c.user, c.request["quantity"]):
-                out.append(f"order {oid} is not what its 201 said: {order['user_id']}/{order['quantity']}")
-        elif c.unknown:
-            unknown[c.user] += 1
+    for c in (c for c in buys if c.status == 201):
+        oid = c.body["id"]
+        answered[c.user].add(oid)
+        if c.key:
+            by_key[(c.user, c.key)].add(oid)
+        order = orders.get(oid)
+        if order is None:
+            out.append(f"buy answered 201 with order {oid}, which is not in the table")
+        elif (order["user_id"], order["event_id"], order["quantity"]) != (c.user, c.target, c.request["quantity"]):
+            out.append(f"order {oid} is not what its 201 said: {order['user_id']}/{order['quantity']}")
     out += [
         f"Idempotency-Key {k} made {len(ids)} orders: {sorted(ids)}" for (_, k), ids in by_key.items() if len(ids) > 1
     ]
-    mine: dict[str, set[str]] = defaultdict(set)
-    for oid, order in orders.items():
-        mine[order["user_id"]].add(oid)
-    for user, ids in mine.items():
-        unexplained = ids - answered[user]
-        if len(unexplained) > unknown[user]:
-            told = len(unexplained) - unknown[user]
-            out.append(f"buyer {user} was told {told} purchase(s) failed that were written: {sorted(unexplained)}")
+    # An order no 201 named must be one a request never heard back about (and whose key, if any,
+    # never got a definite answer later): each such request explains at most one order like it.
+    settled = {(c.user, c.key) for c in buys if c.key and not c.unknown}
+    unanswered: dict[str, list[tuple[str | None, int]]] = defaultdict(list)
+    for c in buys:
+        if c.unknown and (c.user, c.key) not in settled:
+            unanswered[c.user].append((c.target, c.request["quantity"]))
+    for oid, order in sorted(orders.items()):
+        if oid in answered[order["user_id"]]:
+            continue
+        shape = (order["event_id"], order["quantity"])
+        if shape in unanswered[order["user_id"]]:
+            unanswered[order["user_id"]].remove(shape)
+        else:
+            out.append(f"order {oid} exists, but its buyer {order['user_id']} was told the purchase failed")
     out += _cancellations(calls, orders)
     return out
 

@@ -56,6 +56,10 @@ class ConditionFailed(Exception):
     def __contains__(self, tag: str) -> bool:
         return tag in self.failed
 
+    def old_string(self, tag: str, attribute: str) -> str | None:
+        value = (self.failed.get(tag) or {}).get(attribute, {}).get("S")
+        return str(value) if value is not None else None
+
     def old_number(self, tag: str, attribute: str) -> int | None:
         raw = self.failed.get(tag) or {}
         value = raw.get(attribute, {}).get("N")
@@ -120,12 +124,13 @@ class Tx:
                 reasons = e.cancellation_reasons or []
                 if code == "IdempotentParameterMismatchException":
                     raise TokenReused() from e
-                failed = {
-                    op.tag: (reason.raw_item if reason else None)
+                refused = [
+                    (op, reason)
                     for op, reason in zip(ordered, reasons, strict=False)
                     if reason is not None and reason.code == "ConditionalCheckFailed"
-                }
-                if any(op.fresh and op.tag in failed for op in ordered):
+                ]
+                failed = {op.tag: reason.raw_item for op, reason in refused}
+                if any(op.fresh for op, _ in refused):
                     log.info("transaction %s was already written (a retry after a lost answer)", token)
                     return
                 if failed:

@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--reload", action="store_true", help="restart the API when code changes")
     run.add_argument("--poll-interval", type=float, default=float(os.environ.get("POLL_INTERVAL", "0.2")),
                      help="seconds between stream polls")  # fmt: skip
-    run.add_argument("--max-retries", type=int, default=3, help="retries of a failing record before it is parked")
+    run.add_argument("--max-retries", type=int, default=5,
+                     help="retries of a failing record before it is parked (MaximumRetryAttempts)")  # fmt: skip
     faults_help = "inject DynamoDB faults (env FAULTS), e.g. throttle:0.05,conflict:0.02,lost-answer:0.02"
     run.add_argument("--faults", default=os.environ.get("FAULTS") or None, help=faults_help)
     run.add_argument("--fresh", action="store_true", help="start with an empty table (wipes .local-cloud/dynamodb)")

@@ -120,11 +120,11 @@ class Moto:
         self._thread.start()
 
     def stop(self) -> None:
-        if self._server is not None:
+        if self._thread is not None and self._thread.is_alive():  # shutdown() before serving would hang
             self._server.shutdown()
+            self._thread.join(timeout=1)
+        if self._server is not None:
             self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
 
 def java_command() -> str:

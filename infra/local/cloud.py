@@ -26,7 +26,7 @@ DEFAULT_TABLE = "boxoffice-local"
 STATE = Path(os.environ.get("BOXOFFICE_LOCAL_STATE") or ROOT / ".local-cloud")  # tests use their own
 ENV_FILE = STATE / "env"  # for operator commands: `. .local-cloud/env`
 PARKED_FILE = STATE / "parked.jsonl"
-STOP_SECONDS = 4.0  # Ctrl-C to silence, whatever is running
+RETRY_BACKOFF = 0.5  # a failed record is retried after 0.5 s, 1 s, 2 s... (at most 10 s)
 
 
 class StateDir:
@@ -146,6 +146,7 @@ class LocalCloud:
     def operator_env(self) -> dict[str, str]:
         """For operator commands and audits: the endpoint itself, never a fault."""
         env = aws_env(self.dynamodb.endpoint, self.services.endpoint, self.table)
+        env["PAYMENT_LEDGER"] = os.environ.get("PAYMENT_LEDGER") or str(self.state.payments)
         if self.proxy is not None:
             env["BOXOFFICE_FAULTS_URL"] = self.proxy.endpoint + faults.CONTROL_PATH
         return env
@@ -204,7 +205,11 @@ class LocalCloud:
         region = self.env["AWS_DEFAULT_REGION"]
         for name in ("billing", "activity"):
             consumer = Consumer(
-                name, app_module.app.handler_map[name], max_retries=self.max_retries, parked_file=self.state.parked
+                name,
+                app_module.app.handler_map[name],
+                max_retries=self.max_retries,
+                parked_file=self.state.parked,
+                backoff=RETRY_BACKOFF,
             )
             # Each consumer reads the stream through its own clients, as each mapping does in AWS.
             poller = StreamPoller.resuming(
@@ -251,7 +256,7 @@ class LocalCloud:
         procs = [api]
         if isinstance(self.dynamodb, backends.DynamoDBLocal):
             procs.append(self.dynamodb.terminate())
-        backends.reap(procs, deadline)
+        backends.reap(procs, deadline - 1.0)  # the in-process servers below take up to a second
         if self.proxy is not None:
             self.proxy.stop()
         if self.services is not self.dynamodb:
@@ -360,7 +365,9 @@ def run(args: Any) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     finally:
+        started = True  # from here on a signal only asks for what is already happening
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("Stopping the local cloud...", flush=True)
         cloud.stop()
         cloud.state.env_file.unlink(missing_ok=True)

@@ -3,8 +3,8 @@
     make run FAULTS=throttle:0.05,lost-answer:0.02
 
 Every DynamoDB and DynamoDB Streams call of the API and of the stream
-handlers goes through it; each fault fires at its rate, independently, and
-answers the way DynamoDB answers:
+handlers goes through it; each fault is drawn at its rate, in this order (the
+first that fires is the one injected), and answers the way DynamoDB answers:
 
 - ``throttle``: 400 ``ThrottlingException``, nothing written;
 - ``error``: 500 ``InternalServerError``, nothing written;
@@ -69,16 +69,21 @@ def _error(code: str, message: str, **extra: Any) -> bytes:
     return json.dumps({"__type": _PREFIX + code, "message": message, **extra}).encode()
 
 
-def _conflict(request: bytes) -> bytes:
+def _conflict(request: bytes, rng: random.Random) -> bytes:
     try:
         n = len(json.loads(request).get("TransactItems", [])) or 1
     except ValueError:
         n = 1
     reasons = [{"Code": "None"}] * n
-    reasons[random.randrange(n)] = {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}
+    reasons[rng.randrange(n)] = {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}
     codes = ", ".join(r["Code"] for r in reasons)
     message = f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]"
     return _error("TransactionCanceledException", message, CancellationReasons=reasons)
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # a burst of new connections is queued, not dropped (listen() reads it)
+    daemon_threads = True
 
 
 class FaultProxy:
@@ -92,9 +97,7 @@ class FaultProxy:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._local = threading.local()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
-        self._server.daemon_threads = True
-        self._server.request_queue_size = 256
+        self._server = _Server(("127.0.0.1", port), self._handler_class())
         self.port = int(self._server.server_address[1])
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._thread: threading.Thread | None = None
@@ -105,7 +108,8 @@ class FaultProxy:
         log.warning("fault injection on: %s (DynamoDB calls go through %s)", describe(self.rates), self.endpoint)
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread is not None and self._thread.is_alive():  # shutdown() before serving would hang
+            self._server.shutdown()
         self._server.server_close()
 
     def stats(self) -> dict[str, Any]:
@@ -132,9 +136,12 @@ class FaultProxy:
         return True
 
     def forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list[Any], bytes]:
-        """Send the request upstream on this thread's kept-alive connection (one reconnect on failure)."""
-        for attempt in (1, 2):
+        """Send the request upstream on this thread's kept-alive connection. Sent again only when a
+        reused connection turns out closed by the endpoint (it read nothing of ours); any other
+        failure is the caller's 500, never a silent second write."""
+        for _ in (1, 2):
             conn = getattr(self._local, "conn", None)
+            reused = conn is not None
             if conn is None:
                 conn = self._local.conn = http.client.HTTPConnection(
                     self.upstream.hostname or "127.0.0.1", self.upstream.port or 80, timeout=60
@@ -143,12 +150,16 @@ class FaultProxy:
                 conn.request(method, path, body=body, headers=headers)
                 response = conn.getresponse()
                 return response.status, response.getheaders(), response.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                conn.close()
+                self._local.conn = None
+                if not reused:
+                    raise
             except (OSError, http.client.HTTPException):
                 conn.close()
                 self._local.conn = None
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+                raise
+        raise http.client.HTTPException("the endpoint closed the connection twice")
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
@@ -161,13 +172,17 @@ class FaultProxy:
                 return None
 
             def do_GET(self) -> None:
+                body = self._body()
                 if self.path == CONTROL_PATH:
                     self._send(200, json.dumps(proxy.stats()).encode())
                 else:
-                    self._pass_through()
+                    self._pass_through(body)
+
+            def _body(self) -> bytes:
+                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = self._body()
                 if self.path == CONTROL_PATH:
                     self._control(body)
                     return
@@ -178,7 +193,7 @@ class FaultProxy:
                 elif fault == "error":
                     self._send(500, _error("InternalServerError", "Internal server error"))
                 elif fault == "conflict":
-                    self._send(400, _conflict(body))
+                    self._send(400, _conflict(body, proxy._random))
                 else:
                     status, headers, answer = self._upstream("POST", body)
                     if fault == "lost-answer":
@@ -186,8 +201,8 @@ class FaultProxy:
                     else:
                         self._send(status, answer, headers)
 
-            def _pass_through(self) -> None:
-                status, headers, answer = self._upstream(self.command, b"")
+            def _pass_through(self, body: bytes) -> None:
+                status, headers, answer = self._upstream(self.command, body)
                 self._send(status, answer, headers)
 
             def _upstream(self, method: str, body: bytes) -> tuple[int, list[Any], bytes]:

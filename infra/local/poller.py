@@ -38,6 +38,7 @@ log = logging.getLogger("boxoffice.local.poller")
 
 Handler = Callable[[dict[str, Any], Any], Any]
 TRIM_HORIZON = "TRIM_HORIZON"
+MAX_BACKOFF = 10.0
 
 
 def lambda_record(raw: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
@@ -101,7 +102,7 @@ class StreamReader:
     """Reads a table's stream shard by shard, parents before children, from a position.
 
     ``read()`` returns (shard, record) pairs in stream order per shard; what it
-    returns is never returned again unless ``rewind`` is called.
+    returns is never returned again.
     """
 
     def __init__(
@@ -140,6 +141,7 @@ class StreamReader:
             self._read.clear()
             self._finished.clear()
             self._iterators.clear()
+            self._parents.clear()
         return arn
 
     def _describe(self) -> None:
@@ -150,13 +152,10 @@ class StreamReader:
             description = self.streams.describe_stream(**kwargs)["StreamDescription"]
             shards.extend(description.get("Shards", []))
             last = description.get("LastEvaluatedShardId")
-            if not last:
+            if not last or last == kwargs.get("ExclusiveStartShardId"):
                 break
             kwargs["ExclusiveStartShardId"] = last
         self._parents = {s["ShardId"]: s.get("ParentShardId") for s in shards}
-        for shard_id in self._parents:
-            if shard_id not in self._iterators and shard_id not in self._finished:
-                self._iterators[shard_id] = self._iterator(shard_id)
         self._described_at = time.monotonic()
 
     def _iterator(self, shard_id: str) -> str | None:
@@ -196,10 +195,11 @@ class StreamReader:
     # -- reading -----------------------------------------------------------------------------
     def read(self, limit: int = 1000) -> list[tuple[str, dict[str, Any]]]:
         """Up to about ``limit`` new records; a shard whose read fails is read again on the next call."""
-        if not self._iterators or time.monotonic() - self._described_at >= self.refresh_after:
+        if not self._parents or time.monotonic() - self._described_at >= self.refresh_after:
             self._describe()
         out: list[tuple[str, dict[str, Any]]] = []
-        for shard_id in sorted(self._iterators, key=self._depth):
+        open_shards = [shard for shard in self._parents if shard not in self._finished]
+        for shard_id in sorted(open_shards, key=self._depth):
             if len(out) >= limit or not self._ready(shard_id):
                 continue
             try:
@@ -223,7 +223,14 @@ class StreamReader:
                 iterator = self._iterators[shard_id] = self._iterator(shard_id)
             if iterator is None:
                 break
-            response = self.streams.get_records(ShardIterator=iterator, Limit=min(1000, max(1, limit - len(out))))
+            try:
+                response = self.streams.get_records(ShardIterator=iterator, Limit=min(1000, max(1, limit - len(out))))
+            except Exception:
+                if not out:
+                    raise
+                # What was read stands (the position is after it): hand it over, read on next time.
+                self._drop_iterator(shard_id)
+                break
             records = response.get("Records", [])
             out.extend((shard_id, lambda_record(r, self.stream_arn, self.region)) for r in records)
             self._advance(shard_id, records, response.get("NextShardIterator"))
@@ -240,9 +247,10 @@ class StreamReader:
             self._finished.add(shard_id)
             self._iterators.pop(shard_id, None)
         elif not records and now - self._idle_since.get(shard_id, now) >= self.refresh_after:
-            # Silent for a while: get a new iterator after the last record read. Cheap, and it is
-            # what keeps the poller going when an endpoint orphans old iterators (moto does).
-            self._iterators[shard_id] = self._iterator(shard_id)
+            # Silent for a while: get a new iterator after the last record read (on the next read).
+            # Cheap, and it keeps the poller going when an endpoint orphans old iterators (moto did).
+            self._iterators.pop(shard_id, None)
+            self._idle_since[shard_id] = now
         else:
             self._iterators[shard_id] = following
 
@@ -263,16 +271,23 @@ class Consumer:
     batch_size: int = 100
     max_retries: int = 3
     parked_file: Path | None = None
+    backoff: float = 0.0  # seconds before the first retry of a failed record, doubled each time (capped)
     pending: deque[tuple[str, dict[str, Any]]] = field(default_factory=deque)
     attempts: dict[str, int] = field(default_factory=dict)
     parked: list[dict[str, Any]] = field(default_factory=list)
     delivered: int = 0
     done: dict[str, str] = field(default_factory=dict)  # shard → last sequence number delivered or parked
     bisected: int | None = None  # the batch size while narrowing down a batch that failed as a whole
+    retry_at: float = 0.0  # monotonic time before which a failed record is not retried
 
-    def deliver(self) -> bool:
-        """Hand pending records to the handler until done; False when a failure waits for a retry."""
+    def deliver(self, after_batch: Callable[[], None] | None = None) -> bool:
+        """Hand pending records to the handler until done; False when a failure waits for a retry.
+        ``after_batch`` runs after every batch (the poller saves its checkpoint there)."""
+        if self.pending and time.monotonic() < self.retry_at:
+            return False
         while self.pending:
+            if after_batch is not None and self.delivered:
+                after_batch()
             size = min(self.bisected or self.batch_size, len(self.pending))
             batch = [self.pending[i][1] for i in range(size)]
             failed, whole = self._invoke(batch)
@@ -291,8 +306,10 @@ class Consumer:
             head = self.pending[0][1]
             tries = self.attempts[_seq(head)] = self.attempts.get(_seq(head), 0) + 1
             if tries <= self.max_retries:
-                log.warning("%s: record %s failed (%s); retry %d of %d",
-                            self.name, _seq(head), failed[_seq(head)], tries, self.max_retries)  # fmt: skip
+                delay = min(MAX_BACKOFF, self.backoff * 2 ** (tries - 1))
+                self.retry_at = time.monotonic() + delay
+                log.warning("%s: record %s failed (%s); retry %d of %d in %.1fs",
+                            self.name, _seq(head), failed[_seq(head)], tries, self.max_retries, delay)  # fmt: skip
                 return False
             shard, record = self.pending.popleft()
             self._park(record, failed[_seq(head)])
@@ -384,21 +401,32 @@ class StreamPoller(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.is_set():
-            busy = self.tick()
+            try:
+                busy = self.tick()
+            except Exception:  # never let anything stop the poller: it would go silent
+                log.exception("%s: poll failed; trying again", self.consumer.name)
+                busy = False
             if not busy:
                 self._halt.wait(self.interval)
 
     def tick(self) -> bool:
         """One poll; True when records were delivered and more may be waiting."""
+        stream = self.reader.stream_arn
         try:
             records = self.reader.read(limit=self.consumer.batch_size * 4) if not self.consumer.pending else []
         except Exception as e:
             log.warning("%s: reading the stream failed (%s: %s); trying again", self.consumer.name,
                         _error_code(e), e)  # fmt: skip
             return False
+        if self.reader.stream_arn != stream and stream is not None:
+            # A new stream: what was pending or done belongs to the old one (a deleted table).
+            self.consumer.pending.clear()
+            self.consumer.done.clear()
+            self.consumer.attempts.clear()
+            self._saved = Position(self.reader.stream_arn)
         self.consumer.pending.extend(records)
         try:
-            finished = self.consumer.deliver()
+            finished = self.consumer.deliver(after_batch=self._save)
         except Exception:  # never let a consumer's bug stop its poller
             log.exception("%s: delivery failed", self.consumer.name)
             finished = False

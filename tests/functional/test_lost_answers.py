@@ -79,3 +79,31 @@ def test_an_event_cancellation_whose_answer_was_lost_is_done_once(api):
         r = api.delete(f"/events/{event['id']}", token=token)
     assert injected.sent == 1 and r.status == 204, r.body
     assert api.get(f"/events/{event['id']}").body["status"] == "cancelled"
+
+
+def test_a_purchase_whose_answer_was_lost_is_sold_once_and_answered_201(api):
+    # moto ignores ClientRequestToken, as DynamoDB does once its 10 minutes are over: the resent
+    # transaction meets its own new order, and that means "already written", not "failed"
+    _, org = api.register()
+    _, buyer = api.register()
+    event = api.create_event(org)["id"]
+    with lost_answer("TransactWriteItems") as injected:
+        r = api.buy(buyer, event, 2)
+    assert injected.sent == 1 and r.status == 201, r.body
+    assert [o["id"] for o in api.get("/orders", token=buyer).body["items"]] == [r.body["id"]]
+    ga = next(s for s in api.get(f"/events/{event}").body["sections"] if s["code"] == "GA")
+    assert ga["sold"] == 2
+
+
+def test_an_order_cancellation_whose_answer_was_lost_is_answered_200_once(api):
+    _, org = api.register()
+    _, buyer = api.register()
+    event = api.create_event(org)["id"]
+    order = api.buy(buyer, event, 1).body["id"]
+    with lost_answer("TransactWriteItems") as injected:
+        r = api.post(f"/orders/{order}/cancel", token=buyer)
+    assert injected.sent == 1 and r.status == 200, r.body  # was 409 AlreadyCancelled for our own cancel
+    again = api.post(f"/orders/{order}/cancel", token=buyer)
+    assert again.status == 409 and again.body["code"] == "AlreadyCancelled"
+    ga = next(s for s in api.get(f"/events/{event}").body["sections"] if s["code"] == "GA")
+    assert ga["sold"] == 0

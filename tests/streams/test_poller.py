@@ -154,3 +154,33 @@ def test_a_closed_parent_shard_is_read_to_its_end_before_its_child():
     assert order == [("parent", "1"), ("parent", "2"), ("child", "3"), ("child", "4")]
     assert stream.position().finished == {"parent"}
     assert stream.read() == []
+
+
+class FailingSecondPage:
+    """The real streams client, except that the read after a page of records fails once."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.calls, self.failed = real, 0, False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def get_records(self, **kw: Any) -> Any:
+        self.calls += 1
+        if self.calls == 2 and not self.failed:
+            self.failed = True
+            raise ConnectionError("the endpoint went away mid-read")
+        return self.real.get_records(**kw)
+
+
+def test_a_read_that_fails_after_a_page_keeps_the_page_and_loses_nothing(api):
+    stream = reader()
+    first = buy_orders(api, 2)
+    stream.streams = FailingSecondPage(stream.streams)
+    got = [r for _, r in stream.read()]  # a page of records, then the read after it fails
+    later = buy_orders(api, 1)
+    got += [r for _, r in stream.read() + stream.read()]
+    assert stream.streams.failed
+    assert orders_in(got) == first + later
+    sequences = [int(r["dynamodb"]["SequenceNumber"]) for r in got]
+    assert sequences == sorted(set(sequences))  # every record once, in order
