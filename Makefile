@@ -7,8 +7,9 @@ JAVA := $(VENV)/.java
 DDB_LOCAL := infra/local/node_modules/.installed
 PORT ?= 8000
 BACKEND ?= dynamodb-local
-# FAULTS=throttle:0.05,lost-answer:0.02 injects DynamoDB faults; FRESH=1 starts from an empty table.
-RUN_FLAGS := $(if $(FAULTS),--faults "$(FAULTS)") $(if $(FRESH),--fresh)
+# FAULTS=throttle:0.05,lost-answer:0.02 injects DynamoDB faults; FRESH=1 starts from an empty table;
+# MEMORY=1 keeps the data in memory (faster writes, gone when stopped).
+RUN_FLAGS := $(if $(FAULTS),--faults "$(FAULTS)") $(if $(FRESH),--fresh) $(if $(MEMORY),--in-memory)
 
 .PHONY: run test test-fast lint typecheck bench history admin clean
 

@@ -23,6 +23,15 @@ class Burst:
     latencies: list[float]
     statuses: dict[int, int]
 
+    @classmethod
+    def merge(cls, bursts: list[Burst]) -> Burst:
+        statuses: dict[int, int] = {}
+        for b in bursts:
+            for status, n in b.statuses.items():
+                statuses[status] = statuses.get(status, 0) + n
+        latencies = [t for b in bursts for t in b.latencies]
+        return cls(sum(b.purchases for b in bursts), sum(b.seconds for b in bursts), latencies, statuses)
+
     @property
     def rate(self) -> float:
         return self.purchases / self.seconds

@@ -18,7 +18,7 @@ from bench.load import Shop, local_cloud
 
 THREADS = 32
 PURCHASES = 800
-SMALL, LARGE = 1_000, 100_000
+SMALL, LARGE = 1_000, int(os.environ.get("BENCH_ITEMS", "100000"))
 
 
 def fill(client: Any, table: str, count: int) -> float:
@@ -77,12 +77,13 @@ def rss_mb(pid: int) -> float:
 def main() -> None:
     from infra.local.cloud import dynamodb_client
 
-    with local_cloud() as cloud:
+    in_memory = os.environ.get("BENCH_IN_MEMORY") == "1"
+    with local_cloud(in_memory=in_memory) as cloud:
         client = dynamodb_client(cloud.dynamodb.endpoint)
         shop = Shop(cloud.url, THREADS, capacity=PURCHASES * 3)
         fill(client, cloud.table, SMALL - _count(client, cloud.table))
         caught_up(cloud)
-        shop.burst(100)  # warm-up: the JVM's JIT, connection pools
+        shop.burst(300)  # warm-up: the JVM's JIT, connection pools
         small = shop.burst(PURCHASES)
         items_small = _count(client, cloud.table)
         filled = fill(client, cloud.table, LARGE - items_small)
@@ -90,7 +91,7 @@ def main() -> None:
         large = shop.burst(PURCHASES)
         items_large = _count(client, cloud.table)
         java = rss_mb(cloud.dynamodb._proc.pid) if getattr(cloud.dynamodb, "_proc", None) else 0.0
-    print(f"local cloud ({cloud.backend_name}), {THREADS} client threads, one GA section")
+    print(f"local cloud ({cloud.backend_name}, data {cloud.data_location()}), {THREADS} client threads, one GA section")
     print(f"with {items_small:,} items: {small.describe()}")
     print(f"with {items_large:,} items: {large.describe()}")
     print(f"  (filled {LARGE - items_small:,} items in {filled:.0f}s; the pollers caught up in {waited:.0f}s; "

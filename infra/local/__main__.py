@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     faults_help = "inject DynamoDB faults (env FAULTS), e.g. throttle:0.05,conflict:0.02,lost-answer:0.02"
     run.add_argument("--faults", default=os.environ.get("FAULTS") or None, help=faults_help)
     run.add_argument("--fresh", action="store_true", help="start with an empty table (wipes .local-cloud/dynamodb)")
+    run.add_argument("--in-memory", action="store_true",
+                     help="DynamoDB Local keeps its data in memory: faster writes, gone when stopped")  # fmt: skip
     run.add_argument("--no-streams", dest="streams", action="store_false",
                      help="serve the API without the stream pollers and the scheduler")  # fmt: skip
     sub.add_parser("mail", help="print the emails the embedded SES accepted")

@@ -110,12 +110,14 @@ class LocalCloud:
         fresh: bool = False,
         streams: bool = True,
         state: Path | None = None,
+        in_memory: bool = False,
     ) -> None:
         self.backend_name = backend
         self.state = StateDir(state or STATE)
         if fresh:
             self.state.wipe()
-        self.dynamodb = backends.make(backend, aws_port, endpoint_url, db_path=self.state.data)
+        db_path = None if in_memory else self.state.data
+        self.dynamodb = backends.make(backend, aws_port, endpoint_url, db_path=db_path)
         # SES and S3: LocalStack has them; DynamoDB Local or a bare endpoint does not, so moto serves them.
         self.services = self.dynamodb if backend == "localstack" else backends.Moto()
         self.faults = faults.parse(fault_spec)
@@ -265,6 +267,11 @@ class LocalCloud:
             self.dynamodb.stop()
         log.info("stopped in %.1fs", time.monotonic() - started)
 
+    def data_location(self) -> str:
+        if not isinstance(self.dynamodb, backends.DynamoDBLocal):
+            return f"{self.backend_name} at {self.dynamodb.endpoint}"
+        return str(self.state.data) if self.dynamodb.db_path else "in memory (gone when stopped)"
+
     def write_env_file(self) -> None:
         """Exports that point operator commands (the CLI, the AWS CLI) at this local cloud."""
         self.state.root.mkdir(parents=True, exist_ok=True)
@@ -282,7 +289,7 @@ class LocalCloud:
             f"  API docs      {self.url}/docs   OpenAPI: {self.url}/openapi.json",
             f"  DynamoDB      {self.dynamodb.endpoint}   table: {self.table}",
             f"  SES, S3       {self.services.endpoint}" + (f"   sent mail: {mail}" if mail else ""),
-            f"  Data          {self.state.data if isinstance(self.dynamodb, backends.DynamoDBLocal) else 'in memory'}",
+            f"  Data          {self.data_location()}",
             f"  Streams       billing and activity handlers, polled every {self.poll_interval}s"
             + ("" if self.streams else " (off: --no-streams)"),
             f"  Faults        {faults.describe(self.faults)}"
@@ -333,6 +340,7 @@ def run(args: Any) -> int:
             fault_spec=args.faults,
             fresh=args.fresh,
             streams=args.streams,
+            in_memory=args.in_memory,
         )
     except faults.FaultSpecError as e:
         print(f"error: FAULTS: {e}", file=sys.stderr)
