@@ -1,4 +1,5 @@
 """python -m bench [calls] [cold_import] [throughput] [stream_lag] [invoice_throughput] [scale] [faults]
+                 [moto_transactions]
 (all when none is named; the history checker is `python -m bench.history`)
 
 Each benchmark runs in a fresh interpreter: they set up different AWS
@@ -10,7 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-ALL = ["calls", "cold_import", "throughput", "stream_lag", "invoice_throughput", "scale", "faults"]
+ALL = ["calls", "cold_import", "throughput", "stream_lag", "invoice_throughput", "scale", "faults", "moto_transactions"]
 
 
 def main(argv: list[str]) -> int:
