@@ -169,7 +169,7 @@ def drive(url: str, duration: float, buyers: int, seed: int = 1) -> tuple[list[C
     tag = uuid.uuid4().hex[:8]
     organizer = Client(url, calls, lock, random.Random(seed))
     organizer.sign_up(f"org{tag}")
-    capacities = {"small": 12 + 3 * buyers, "large": 40 + 8 * buyers}
+    capacities = {"small": 2 * buyers, "large": 40 + 8 * buyers}  # the small one sells out early
     events = [_create_event(organizer, name, capacity) for name, capacity in capacities.items()]
     people = [Client(url, calls, lock, random.Random(seed * 1000 + i)) for i in range(buyers)]
     for i, person in enumerate(people):

