@@ -24,6 +24,8 @@ from http.server import BaseHTTPRequestHandler
 from chalice import local
 from chalice.cli import main, reloader
 
+from infra.local import quiet_libraries
+
 BACKLOG = 256
 MAX_MESSAGE = 200  # the stock messages quote the request line, which may be 64 KiB long
 
@@ -84,6 +86,7 @@ if __name__ == "__main__":
     # Headers and body leave in separate writes: without TCP_NODELAY, Nagle's algorithm meets the
     # client's delayed ACK and a keep-alive request can wait 40 ms for nothing.
     local.ChaliceRequestHandler.disable_nagle_algorithm = True
+    quiet_libraries()
     reloader.start_parent_process = start_parent_process
     sys.argv[0] = "chalice"
     sys.exit(main())

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from infra.local import backends, faults
+from infra.local import backends, faults, quiet_libraries
 from infra.local.poller import Consumer, StreamPoller
 from infra.local.scheduler import Scheduler, jobs_of
 
@@ -327,6 +327,7 @@ def run(args: Any) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stdout, force=True
     )
+    quiet_libraries()
     try:
         cloud = LocalCloud(
             backend=args.backend,
