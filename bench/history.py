@@ -61,7 +61,7 @@ class Call:
     @property
     def unknown(self) -> bool:
         """The client never learned the outcome: no answer, or a server error. Not 503: the API
-        answers ``Busy`` for a purchase only after reading back that no order was written."""
+        answers ``Busy`` for a purchase only once no order was written nor can be (fenced)."""
         return self.status == UNKNOWN or (self.status >= 500 and self.status != 503)
 
 

@@ -70,24 +70,24 @@ def buy(caller: Caller, event_id: str, section: str, quantity: int, idem: tuple[
         provider().refund(payment, f"void:{order.order_id}")
         return _lost_race(e, caller, section, idem)
     except Exception:
-        # The outcome is unknown (the endpoint failed after retries): the order may have been
-        # written. Answer what the table says; give the money back only for an order that is not there.
-        written = _written(order.order_id)
-        if written:
+        if _stands(order.order_id, payment, now):
             return Replay(201, body)
-        if written is False:
-            provider().refund(payment, f"void:{order.order_id}")
         raise
     return Replay(201, body)
 
 
-def _written(order_id: str) -> bool | None:
-    """Whether the order is in the table; None when even that read fails."""
+def _stands(order_id: str, payment: Payment, now: Any) -> bool:
+    """The purchase's outcome is unknown (the endpoint failed after every retry): make it known.
+    Fencing the order's key either finds the order (it stands: answer 201) or makes sure it will
+    never be written, not even by a transaction still in flight (then the payment is voided)."""
     try:
-        return store.exists(order_id)
+        fenced = store.fence(order_id, now)
     except Exception:
         log.exception("could not tell whether order %s was written; its payment stands", order_id)
-        return None
+        return False
+    if fenced:
+        provider().refund(payment, f"void:{order_id}")
+    return not fenced
 
 
 def _check_sale(event: Event | None, sec: Section | None, code: str, quantity: int, now: Any) -> None:

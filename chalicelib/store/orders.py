@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.store import keys
@@ -147,17 +147,29 @@ def mark_refunded(order: Order, at: str) -> None:
     order.update(actions=[Order.refunded_at.set(Order.refunded_at | at)], condition=Order.pk.exists())
 
 
-def exists(order_id: str) -> bool:
-    """Whether the order was written (a consistent read: after an answer was lost)."""
+class VoidedOrder(Item, discriminator="voided_order"):
+    """Holds the key of an order whose purchase gave up: that order can never be written now."""
+
+    order_id = UnicodeAttribute()
+
+
+def fence(order_id: str, now: datetime) -> bool:
+    """After a purchase whose outcome is unknown: take the order's key for good, so a transaction
+    still in flight can no longer write the order (its ``attribute_not_exists`` fails). True if
+    fenced (no order, none to come); False if the order is there (it was written)."""
+    pk, sk = keys.order(order_id)
     try:
-        return isinstance(Order.get(*keys.order(order_id), consistent_read=True), Order)
-    except DoesNotExist:
-        return False
+        VoidedOrder(pk, sk, order_id=order_id, ttl=now + timedelta(days=1)).save(condition=Item.pk.does_not_exist())
+    except PutError as e:
+        if e.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def get(order_id: str) -> Order:
     try:
-        item = Order.get(*keys.order(order_id))
+        item = Item.get(*keys.order(order_id))
     except DoesNotExist:
         item = None
     if not isinstance(item, Order):

@@ -7,6 +7,9 @@ what the table then says.
 
 from __future__ import annotations
 
+from chalicelib.domain.payments import provider
+from chalicelib.settings import get_settings
+from chalicelib.store.tx import ATTEMPTS
 from tests.faults import lost_answer, refused
 from tests.support import PASSWORD, event_body
 
@@ -107,3 +110,25 @@ def test_an_order_cancellation_whose_answer_was_lost_is_answered_200_once(api):
     assert again.status == 409 and again.body["code"] == "AlreadyCancelled"
     ga = next(s for s in api.get(f"/events/{event}").body["sections"] if s["code"] == "GA")
     assert ga["sold"] == 0
+
+
+def test_a_purchase_that_never_got_an_answer_is_fenced_then_voided(api, aws):
+    # Given an endpoint that fails every attempt of the purchase's transaction (nothing written)
+    _, org = api.register()
+    _, buyer = api.register()
+    event = api.create_event(org)["id"]
+    with refused("TransactWriteItems", "InternalServerError", status=500, times=ATTEMPTS) as injected:
+        r = api.buy(buyer, event, 1)
+    # Then the answer is "retry later", the order's key is fenced (a transaction still in flight
+    # could no longer write it), and only then is the payment voided
+    assert injected.sent == ATTEMPTS and r.status == 503 and r.body["code"] == "Busy", r.body
+    voided = [key.removeprefix("void:") for key in provider().refunds if key.startswith("void:")]
+    assert len(voided) == 1
+    key = {"PK": {"S": f"ORDER#{voided[0]}"}, "SK": {"S": "META"}}
+    fence = aws.get_item(TableName=get_settings().table_name, Key=key)
+    assert fence["Item"]["type"] == {"S": "voided_order"}
+    assert api.get("/orders", token=buyer).body["items"] == []
+    assert api.get(f"/orders/{voided[0]}", token=buyer).status == 404
+    ga = next(s for s in api.get(f"/events/{event}").body["sections"] if s["code"] == "GA")
+    assert ga["sold"] == 0
+    assert api.buy(buyer, event, 1).status == 201  # and the next purchase goes through
