@@ -467,7 +467,8 @@ def main(argv: list[str] | None = None) -> int:
         env = read_env_file(files.env_file)
         if not env:
             raise SystemExit(f"no running local cloud found in {files.root} (its env file is missing)")
-        report = check(url, env["AWS_ENDPOINT_URL_DYNAMODB"], env["BOXOFFICE_TABLE"], files.payments,
+        ledger = Path(env.get("PAYMENT_LEDGER") or files.payments)  # where that cloud's provider writes
+        report = check(url, env["AWS_ENDPOINT_URL_DYNAMODB"], env["BOXOFFICE_TABLE"], ledger,
                        args.duration, args.buyers, seed=args.seed)  # fmt: skip
         report.stats["faults"] = fault_stats(env)
     finally:

@@ -34,13 +34,14 @@ def mail() -> int:
 
 
 def parked() -> int:
-    if not cloud.PARKED_FILE.exists():
+    parked_file = cloud.StateDir(cloud.STATE).parked
+    if not parked_file.exists():
         print("no parked records")
         return 0
-    entries = [json.loads(line) for line in cloud.PARKED_FILE.read_text().splitlines() if line]
+    entries = [json.loads(line) for line in parked_file.read_text().splitlines() if line]
     for e in entries:
         print(f"{e['consumer']}: record {e['sequence_number']} after {e['attempts']} attempts: {e['reason']}")
-    print(f"{len(entries)} parked record(s); full records in {cloud.PARKED_FILE}")
+    print(f"{len(entries)} parked record(s); full records in {parked_file}")
     return 0
 
 

@@ -24,8 +24,6 @@ from infra.local.scheduler import Scheduler, jobs_of
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TABLE = "boxoffice-local"
 STATE = Path(os.environ.get("BOXOFFICE_LOCAL_STATE") or ROOT / ".local-cloud")  # tests use their own
-ENV_FILE = STATE / "env"  # for operator commands: `. .local-cloud/env`
-PARKED_FILE = STATE / "parked.jsonl"
 RETRY_BACKOFF = 0.5  # a failed record is retried after 0.5 s, 1 s, 2 s... (at most 10 s)
 
 
@@ -48,6 +46,10 @@ class StateDir:
             self.secret.touch(mode=0o600)
             self.secret.write_text(secrets.token_urlsafe(32))
         return self.secret.read_text().strip()
+
+    def ledger(self) -> str:
+        """Where the local payment provider writes (``PAYMENT_LEDGER`` if set, else in this folder)."""
+        return os.environ.get("PAYMENT_LEDGER") or str(self.payments)
 
     def wipe(self) -> None:
         for path in (self.data, self.checkpoints):
@@ -148,7 +150,7 @@ class LocalCloud:
     def operator_env(self) -> dict[str, str]:
         """For operator commands and audits: the endpoint itself, never a fault."""
         env = aws_env(self.dynamodb.endpoint, self.services.endpoint, self.table)
-        env["PAYMENT_LEDGER"] = os.environ.get("PAYMENT_LEDGER") or str(self.state.payments)
+        env["PAYMENT_LEDGER"] = self.state.ledger()
         if self.proxy is not None:
             env["BOXOFFICE_FAULTS_URL"] = self.proxy.endpoint + faults.CONTROL_PATH
         return env
@@ -163,7 +165,7 @@ class LocalCloud:
         os.environ.update(self.env)  # the pollers and the scheduler run the handlers in this process
         os.environ.setdefault("JWT_SECRET", self.state.jwt_secret())  # kept with the data: tokens outlive a restart
         os.environ.setdefault("BOXOFFICE_STAGE", "local")
-        os.environ.setdefault("PAYMENT_LEDGER", str(self.state.payments))
+        os.environ["PAYMENT_LEDGER"] = self.state.ledger()
         os.environ["PYTHONUNBUFFERED"] = "1"  # the API's log reaches ours line by line
         self._provision()
         self._start_api()
@@ -305,7 +307,7 @@ class LocalCloud:
 
 def read_env_file(path: Path | None = None) -> dict[str, str]:
     """The exports a running local cloud left for operator commands ({} if none runs)."""
-    path = path or ENV_FILE
+    path = path or StateDir(STATE).env_file
     if not path.exists():
         return {}
     pairs = (line.removeprefix("export ").partition("=") for line in path.read_text().splitlines())

@@ -18,7 +18,12 @@ MUTANT = Path(__file__).parent / "mutant"
 def run_checker(cloud, duration: float = 6) -> history.Report:
     env = cloud.operator_env()
     report = history.check(
-        cloud.url, env["AWS_ENDPOINT_URL_DYNAMODB"], env["BOXOFFICE_TABLE"], cloud.files.payments, duration, buyers=6
+        cloud.url,
+        env["AWS_ENDPOINT_URL_DYNAMODB"],
+        env["BOXOFFICE_TABLE"],
+        Path(env["PAYMENT_LEDGER"]),
+        duration,
+        buyers=6,
     )
     report.stats["faults"] = history.fault_stats(env)
     print(report.summary())
