@@ -7,7 +7,19 @@ from typing import Any
 from chalice import Chalice, Cron
 from chalice.app import CloudWatchEvent, DynamoDBEvent
 
-from chalicelib.api import auth, events, health, invoices, notifications, orders, reports, users
+from chalicelib.api import (
+    auth,
+    events,
+    health,
+    holds,
+    invoices,
+    notifications,
+    orders,
+    reports,
+    tickets,
+    users,
+    waitlist,
+)
 from chalicelib.api.routing import normalize_errors
 from chalicelib.jobs import sales_report
 from chalicelib.streams import activity as activity_stream
@@ -23,7 +35,8 @@ app = Chalice(app_name="boxoffice")
 # Chalice sets its logger to ERROR: warnings (DynamoDB busy, failed stream records) would never be seen.
 app.log.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
 app.register_middleware(normalize_errors, "http")
-for blueprint in (auth.bp, users.bp, events.bp, orders.bp, invoices.bp, notifications.bp, reports.bp, health.bp):
+BLUEPRINTS = (auth, users, events, holds, orders, tickets, waitlist, invoices, notifications, reports, health)
+for blueprint in (module.bp for module in BLUEPRINTS):
     app.register_blueprint(blueprint)
 
 

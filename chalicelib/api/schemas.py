@@ -116,6 +116,8 @@ Description = Annotated[str, Field(max_length=5000)]
 Category = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 ImageUrl = Annotated[str, Field(max_length=2000, pattern=r"^https?://")]
 PerOrder = Annotated[int, Field(ge=1, le=MAX_TICKETS_PER_ORDER)]
+HoldMinutes = Annotated[int, Field(ge=1, le=60)]
+OfferMinutes = Annotated[int, Field(ge=1, le=24 * 60)]
 
 
 class EventBody(Strict):
@@ -127,6 +129,8 @@ class EventBody(Strict):
     venue: Venue
     image_url: ImageUrl | None = None
     max_tickets_per_order: PerOrder = 10
+    hold_minutes: HoldMinutes = 10
+    waitlist_offer_minutes: OfferMinutes = 30
     sections: Annotated[list[SectionBody], Field(min_length=1, max_length=20)]
 
     @model_validator(mode="after")
@@ -146,6 +150,8 @@ class EventPatchBody(Strict):
     venue: Venue | None = None
     image_url: ImageUrl | None = None
     max_tickets_per_order: PerOrder | None = None
+    hold_minutes: HoldMinutes | None = None
+    waitlist_offer_minutes: OfferMinutes | None = None
     sections: Annotated[list[SectionPatch], Field(min_length=1, max_length=20)] | None = None
 
     @model_validator(mode="after")

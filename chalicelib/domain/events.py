@@ -15,7 +15,17 @@ from chalicelib.store import events as store
 from chalicelib.store.events import CANCELLED, ON_SALE, Event, Section
 from chalicelib.store.pagination import Page, decode_cursor, encode_cursor
 
-EVENT_FIELDS = ("title", "description", "category", "ends_at", "venue", "image_url", "max_tickets_per_order")
+EVENT_FIELDS = (
+    "title",
+    "description",
+    "category",
+    "ends_at",
+    "venue",
+    "image_url",
+    "max_tickets_per_order",
+    "hold_minutes",
+    "waitlist_offer_minutes",
+)
 CLEARABLE = ("ends_at", "image_url")  # PATCH with null removes these; null for any other field is refused
 MAX_LIST_RANGE = timedelta(days=5 * 366)
 MAX_SECTIONS = 20  # with the event, one edit always fits a 100-item transaction
@@ -63,6 +73,8 @@ def create(caller: Caller, body: dict[str, Any]) -> tuple[Event, list[Section]]:
         venue=body["venue"],
         image_url=body.get("image_url"),
         max_tickets_per_order=body["max_tickets_per_order"],
+        hold_minutes=body["hold_minutes"],
+        waitlist_offer_minutes=body["waitlist_offer_minutes"],
         currency=body["sections"][0]["currency"],
         status=ON_SALE,
         version=1,
@@ -103,6 +115,8 @@ def view(event: Event, sections: list[Section] | None = None) -> dict[str, Any]:
         "venue": event.venue,
         "image_url": event.image_url,
         "max_tickets_per_order": int(event.max_tickets_per_order),
+        "hold_minutes": int(event.hold_minutes),
+        "waitlist_offer_minutes": int(event.waitlist_offer_minutes),
         "currency": event.currency,
         "status": event.status,
         "created_at": event.created_at,

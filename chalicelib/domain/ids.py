@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from ulid import ULID
+
+# Tests move the clock forward (hold expiry) without sleeping: every "now" in the app comes from utcnow().
+_skew = [timedelta(0)]
 
 
 def new_id() -> str:
@@ -11,7 +14,12 @@ def new_id() -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _skew[0]
+
+
+def skew_clock(by: timedelta) -> None:
+    """Move this process's clock (tests only); ``timedelta(0)`` puts it back."""
+    _skew[0] = by
 
 
 def iso(dt: datetime) -> str:

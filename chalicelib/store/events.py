@@ -35,6 +35,8 @@ class Event(Item, discriminator="event"):
     venue = JSONAttribute()
     image_url = UnicodeAttribute(null=True)
     max_tickets_per_order = NumberAttribute(default=10)
+    hold_minutes = NumberAttribute(default=10)
+    waitlist_offer_minutes = NumberAttribute(default=30)
     currency = UnicodeAttribute(default="AUD")
     status = UnicodeAttribute(default=ON_SALE)
     version = NumberAttribute(default=1)

@@ -148,3 +148,70 @@ def sales_reports(date: str) -> str:
 
 def sales_report(date: str, event_id: str) -> tuple[str, str]:
     return sales_reports(date), f"EVENT#{event_id}"
+
+
+def seats(event_id: str) -> str:
+    """The partition of an event's taken seats (held or sold); a free seat has no item."""
+    return f"EVENT#{event_id}#SEATS"
+
+
+def seat(event_id: str, section: str, row: int, number: int) -> tuple[str, str]:
+    return seats(event_id), seat_sort(section, row, number)
+
+
+def seat_sort(section: str, row: int, number: int) -> str:
+    return f"{section}#{row:03d}#{number:04d}"
+
+
+def seat_section_prefix(section: str) -> str:
+    return f"{section}#"
+
+
+def hold(hold_id: str) -> tuple[str, str]:
+    return f"HOLD#{hold_id}", META
+
+
+def holds_expiring(minute: str) -> str:
+    """GSI1 partition of the live holds that expire in one minute (``yyyy-mm-ddThh:mm``)."""
+    return f"HOLDS#{minute}"
+
+
+def holds_by_user(user_id: str) -> str:
+    """GSI2 partition of a user's holds and of the hold seats assigned to them."""
+    return f"USER#{user_id}#HOLDS"
+
+
+def hold_claim(event_id: str, user_id: str) -> tuple[str, str]:
+    """One live hold per user per event: the claim names it (and is free again once it expires)."""
+    return f"EVENT#{event_id}#HOLDERS", f"USER#{user_id}"
+
+
+def hold_assignment(hold_id: str, seat_id: str) -> tuple[str, str]:
+    return f"HOLD#{hold_id}", f"ASSIGN#{seat_id}"
+
+
+def sweep_checkpoint() -> tuple[str, str]:
+    return "SWEEP#HOLDS", "CHECKPOINT"
+
+
+def tickets_by_event(event_id: str) -> str:
+    """GSI2 partition of an event's tickets (the attendee list)."""
+    return f"EVENT#{event_id}#TICKETS"
+
+
+def ticket_key(event_id: str, kid: str) -> tuple[str, str]:
+    """An event's ticket-signing key pair (the private half never leaves the table)."""
+    return f"TICKETKEY#{event_id}", f"KEY#{kid}"
+
+
+def ticket_keys(event_id: str) -> str:
+    return f"TICKETKEY#{event_id}"
+
+
+def waitlist_entry(event_id: str, user_id: str) -> tuple[str, str]:
+    return f"EVENT#{event_id}#WAITLIST", f"USER#{user_id}"
+
+
+def waitlist_queue(event_id: str, section: str) -> str:
+    """GSI1 partition of a section's waiting entries, in order of joining."""
+    return f"EVENT#{event_id}#WAITLIST#{section}"

@@ -18,6 +18,7 @@ from chalicelib.store.tx import Tx
 
 CONFIRMED = "confirmed"
 CANCELLED = "cancelled"
+VALID, CHECKED_IN = "valid", "checked_in"  # a ticket's status (or CANCELLED)
 
 
 class Order(Item, discriminator="order"):
@@ -32,6 +33,8 @@ class Order(Item, discriminator="order"):
     total_cents = NumberAttribute()
     currency = UnicodeAttribute()
     ticket_ids = ListAttribute(of=UnicodeAttribute)
+    seats = ListAttribute(of=UnicodeAttribute, null=True)  # reserved seating: one seat id per ticket
+    hold_id = UnicodeAttribute(null=True)  # paid for (part of) this hold
     payment_ref = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     cancelled_at = UnicodeAttribute(null=True)
@@ -53,7 +56,7 @@ class Ticket(Item, discriminator="ticket"):
     user_id = UnicodeAttribute()
     section = UnicodeAttribute()
     seat = UnicodeAttribute(null=True)
-    status = UnicodeAttribute(default="valid")
+    status = UnicodeAttribute(default=VALID)
     checked_in_at = UnicodeAttribute(null=True)
 
 
@@ -61,19 +64,32 @@ def ticket_id(order_id: str, n: int) -> str:
     return f"{order_id}-{n}"
 
 
+def parse_ticket_id(tid: str) -> tuple[str, int] | None:
+    """(order id, n) of a ticket id, or None if it can't be one."""
+    order_id, _, n = tid.rpartition("-")
+    if not order_id or not n.isdigit() or not 1 <= int(n) <= 999:
+        return None
+    return order_id, int(n)
+
+
 def tickets_for(order: Order) -> list[Ticket]:
     out = []
+    seats = list(order.seats or [])
     for n in range(1, int(order.quantity) + 1):
         pk, sk = keys.ticket(order.order_id, n)
+        tid = ticket_id(order.order_id, n)
         out.append(
             Ticket(
                 pk,
                 sk,
-                ticket_id=ticket_id(order.order_id, n),
+                ticket_id=tid,
                 order_id=order.order_id,
                 event_id=order.event_id,
                 user_id=order.user_id,
                 section=order.section,
+                seat=seats[n - 1] if seats else None,
+                gsi2pk=keys.tickets_by_event(order.event_id),
+                gsi2sk=tid,
             )
         )
     return out
@@ -139,7 +155,7 @@ def cancel(order: Order, cancelled_at: str) -> None:
         Section.pk.exists(),
     )
     for ticket in tickets_for(order):
-        tx.update("ticket", ticket, [Ticket.status.set("cancelled")], Ticket.pk.exists())
+        tx.update("ticket", ticket, [Ticket.status.set(CANCELLED)], Ticket.pk.exists())
     tx.commit()
 
 
@@ -193,4 +209,7 @@ def list_for_event(event_id: str, limit: int, cursor: str | None, status: str | 
 
 
 def ticket_views(order: Order) -> list[dict[str, Any]]:
-    return [{"id": t, "section": order.section, "seat": None} for t in order.ticket_ids]
+    seats = list(order.seats or [])
+    return [
+        {"id": t, "section": order.section, "seat": seats[i] if seats else None} for i, t in enumerate(order.ticket_ids)
+    ]

@@ -1,0 +1,7 @@
+"""/holds routes."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+bp = Blueprint(__name__)
