@@ -4,7 +4,7 @@ stream reactions in chalicelib/streams, scheduled work in chalicelib/jobs."""
 import os
 from typing import Any
 
-from chalice import Chalice, Cron
+from chalice import Chalice, Cron, Rate
 from chalice.app import CloudWatchEvent, DynamoDBEvent
 
 from chalicelib.api import (
@@ -21,7 +21,7 @@ from chalicelib.api import (
     waitlist,
 )
 from chalicelib.api.routing import normalize_errors
-from chalicelib.jobs import sales_report
+from chalicelib.jobs import expire_holds, sales_report
 from chalicelib.streams import activity as activity_stream
 from chalicelib.streams import billing as billing_stream
 
@@ -54,3 +54,8 @@ def activity(event: DynamoDBEvent) -> dict[str, Any]:
 @app.schedule(Cron(55, 23, "*", "*", "?", "*"), name="daily_sales_report")
 def daily_sales_report(event: CloudWatchEvent) -> dict[str, Any]:
     return sales_report.run(event.to_dict())
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="expire_holds")
+def expire_holds_job(event: CloudWatchEvent) -> dict[str, Any]:
+    return expire_holds.run(event.to_dict())

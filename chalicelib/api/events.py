@@ -9,7 +9,7 @@ from chalice import Blueprint
 
 from chalicelib.api.routing import Ctx, Reply, page_body, route
 from chalicelib.api.schemas import MAX_YEAR, MIN_YEAR, EventBody, EventPatchBody
-from chalicelib.domain import events, orders
+from chalicelib.domain import events, orders, seats
 from chalicelib.domain.errors import Invalid
 
 bp = Blueprint(__name__)
@@ -100,3 +100,15 @@ def cancel_event(ctx: Ctx, event_id: str) -> Reply:
 @route(bp, "/events/{event_id}/sales", "GET", summary="Sold, held, remaining and revenue per section")
 def sales(ctx: Ctx, event_id: str) -> dict[str, Any]:
     return events.sales(ctx.caller, event_id)
+
+
+@route(
+    bp,
+    "/events/{event_id}/seats",
+    "GET",
+    summary="The seat map of a reserved section: every seat, available, held or sold",
+    auth_mode="optional",
+    query={"section": "a reserved section's code (required)"},
+)
+def seat_map(ctx: Ctx, event_id: str) -> dict[str, Any]:
+    return seats.seat_map(event_id, ctx.query("section", 8) or "")

@@ -170,6 +170,56 @@ def _check_sections(sections: list[SectionBody] | list[SectionPatch]) -> None:
         raise ValueError("all sections of an event use one currency")
 
 
+SeatText = Annotated[str, Field(min_length=5, max_length=24, pattern=r"^[A-Z0-9]+-[0-9]+-[0-9]+$")]
+# The bound of a group (30 seats: one transaction) is checked with its own message in domain/seats.py.
+SeatList = Annotated[list[SeatText], Field(min_length=1, max_length=100)]
+HoldId = Annotated[str, Field(min_length=1, max_length=100)]
+
+
 class OrderBody(Strict):
-    section: SectionCode
-    quantity: Annotated[int, Field(ge=1, le=MAX_TICKETS_PER_ORDER)]
+    """``{section, quantity}`` (general admission), ``{seats}`` (chosen seats) or ``{hold_id, seats?}``."""
+
+    section: SectionCode | None = None
+    quantity: Annotated[int, Field(ge=1, le=MAX_TICKETS_PER_ORDER)] | None = None
+    seats: SeatList | None = None
+    hold_id: HoldId | None = None
+
+    @model_validator(mode="after")
+    def one_form(self) -> OrderBody:
+        by_quantity = self.section is not None or self.quantity is not None
+        if self.hold_id is not None:
+            if by_quantity:
+                raise ValueError("a hold is paid with hold_id and optionally seats: no section or quantity")
+        elif self.seats is not None:
+            if by_quantity:
+                raise ValueError("give either seats or section and quantity, not both")
+        elif self.section is None or self.quantity is None:
+            raise ValueError("give section and quantity, or seats, or hold_id")
+        return self
+
+
+class HoldBody(Strict):
+    """``{section, quantity}`` (general admission), ``{seats}``, or ``{section, quantity, together: true}``."""
+
+    section: SectionCode | None = None
+    quantity: Annotated[int, Field(ge=1, le=MAX_TICKETS_PER_ORDER)] | None = None
+    seats: SeatList | None = None
+    together: bool = False
+
+    @model_validator(mode="after")
+    def one_form(self) -> HoldBody:
+        if self.seats is not None:
+            if self.section is not None or self.quantity is not None or self.together:
+                raise ValueError("give either seats, or section and quantity (with together for adjacent seats)")
+        elif self.section is None or self.quantity is None:
+            raise ValueError("give seats, or section and quantity")
+        return self
+
+
+class AssignBody(Strict):
+    seat: SeatText
+    user_id: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class CheckInBody(Strict):
+    code: Annotated[str, Field(min_length=1, max_length=2000)]  # a ticket code as scanned (about 240 characters)

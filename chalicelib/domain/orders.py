@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from chalicelib.auth.permissions import Permission
+from chalicelib.domain import seats
 from chalicelib.domain.auth import Caller
 from chalicelib.domain.errors import Conflict, Forbidden, Invalid, NotFound, SoldOut
 from chalicelib.domain.ids import iso, new_id, utcnow
@@ -14,12 +16,13 @@ from chalicelib.domain.payments import Payment, provider
 from chalicelib.settings import get_settings
 from chalicelib.store import idempotency, keys
 from chalicelib.store import orders as store
+from chalicelib.store import seats as seat_store
 from chalicelib.store.events import CANCELLED as EVENT_CANCELLED
 from chalicelib.store.events import Event, Section, load_event
 from chalicelib.store.idempotency import IdempotencyRecord, Replay
 from chalicelib.store.orders import CONFIRMED, Order
 from chalicelib.store.pagination import Page
-from chalicelib.store.tx import ConditionFailed, TokenReused
+from chalicelib.store.tx import ConditionFailed, TokenReused, Tx
 
 log = logging.getLogger("boxoffice.orders")
 
@@ -32,6 +35,8 @@ def view(order: Order) -> dict[str, Any]:
         "status": order.status,
         "section": order.section,
         "quantity": int(order.quantity),
+        "seats": list(order.seats or []),
+        "hold_id": order.hold_id,
         "tickets": store.ticket_views(order),
         "unit_price_cents": int(order.unit_price_cents),
         "total_cents": int(order.total_cents),
@@ -52,10 +57,84 @@ def buy(caller: Caller, event_id: str, section: str, quantity: int, idem: tuple[
     event, sec, record = store.prefetch(event_id, section, idem_key)
     now = utcnow()
     if record is not None and idempotency.live(record, now):
-        return _replay(record, idem)
-    _check_sale(event, sec, section, quantity, now)
+        return replay(record, idem)
+    check_sale(event, sec, section, quantity, now)
     assert event is not None and sec is not None
-    order = _new_order(caller, event, sec, quantity, now)
+    if int(sec.remaining) < quantity and int(sec.held) > 0 and _expired_holds_returned(event_id):
+        event, sec, _ = store.prefetch(event_id, section, None)  # capacity came back from expired holds
+        assert event is not None and sec is not None
+    if int(sec.remaining) < quantity:
+        raise _sold_out(section, int(sec.remaining))
+    order = new_order(caller, event, sec, quantity, now)
+    return checkout(caller, order, idem, now, None, lambda e: _sold_out_or_conflict(e, section))
+
+
+def _expired_holds_returned(event_id: str) -> bool:
+    """Expiry is exact: give back the event's holds that are over now, without waiting for the sweeper."""
+    from chalicelib.domain import holds  # holds pay through orders: import late
+
+    return holds.expire_event(event_id) > 0
+
+
+def buy_seats(caller: Caller, event_id: str, seat_texts: list[str], idem: tuple[str, str] | None) -> Replay:
+    """Buy chosen seats outright, all or nothing: 409 ``SeatTaken`` names the seats that are taken.
+
+    Each seat is taken with a condition on how it was seen: absent, or held by
+    a hold that has expired. Seats the caller holds themselves are paid for
+    through their hold."""
+    first = seat_store.parse(seat_texts[0]) if seat_texts else None
+    code = first.section if first else ""
+    idem_key = keys.idempotency(caller.id, idem[0]) if idem else None
+    event, sec, record = store.prefetch(event_id, code, idem_key) if code else (None, None, None)
+    now = utcnow()
+    if record is not None and idempotency.live(record, now):
+        return replay(record, idem)
+    if event is None:
+        raise NotFound("No such event.")
+    if sec is None:
+        raise seats.bad("seats", f"{seat_texts[0] if seat_texts else ''!r} is not a seat of this event")
+    check_sale(event, sec, code, len(seat_texts), now, kind="reserved")
+    wanted = seats.parse_all(sec, seat_texts)
+    now_iso = iso(now)
+    found = seat_store.get_many(event_id, wanted)
+    taken = {s: item for s, item in found.items() if not seat_store.expired(item, now_iso)}
+    if taken:
+        hold_ids = {item.hold_id for item in taken.values() if item.status == seat_store.HELD}
+        if len(hold_ids) == 1 and len(taken) == len(wanted):  # all in one hold: the caller's own?
+            from chalicelib.domain import holds
+
+            own = holds.payable_by(caller, hold_ids.pop() or "")
+            if own is not None:
+                return holds.pay(caller, event_id, own.hold_id, seat_texts, idem)
+        raise seat_taken([str(s) for s in wanted if s in taken])
+    order = new_order(caller, event, sec, len(wanted), now, seats=[str(s) for s in wanted])
+    seen = {s: found.get(s) for s in wanted}
+    return checkout(caller, order, idem, now, store.take_seats(order, seen, now_iso), _seat_refused)
+
+
+def seat_taken(seat_ids: list[str]) -> Conflict:
+    return Conflict(f"Taken: {', '.join(seat_ids)}.", code="SeatTaken", seats=seat_ids)
+
+
+def _seat_refused(e: ConditionFailed) -> Replay:
+    lost = [tag.split(":", 1)[1] for tag in e.failed if tag.startswith("seat:")]
+    if lost:
+        raise seat_taken(lost)
+    return _sold_out_or_conflict(e, "")
+
+
+def checkout(
+    caller: Caller,
+    order: Order,
+    idem: tuple[str, str] | None,
+    now: Any,
+    take: Callable[[Tx], None] | None,
+    refused: Callable[[ConditionFailed], Replay],
+) -> Replay:
+    """Charge, then write the order with ``take`` in one transaction; void the charge if it fails.
+
+    A lost race on the idempotency record replays the winner's answer; any other
+    failed condition is handed to ``refused`` (which raises the right 409)."""
     payment = provider().charge(int(order.total_cents), order.currency, order.order_id)
     order.payment_ref = payment.reference
     body = view(order)
@@ -65,10 +144,12 @@ def buy(caller: Caller, event_id: str, section: str, quantity: int, idem: tuple[
         rec = idempotency.record(caller.id, idem[0], idem[1], 201, body, ttl)
         token = idempotency.client_token(caller.id, idem[0], order.order_id)
     try:
-        store.place(order, rec, token, now)
+        store.place(order, rec, token, now, take)
     except (ConditionFailed, TokenReused) as e:
         provider().refund(payment, f"void:{order.order_id}")
-        return _lost_race(e, caller, section, idem)
+        if isinstance(e, TokenReused) or "idempotency" in e:
+            return _replay_winner(caller, idem)
+        return refused(e)
     except Exception:
         if _stands(order.order_id, payment, now):
             return Replay(201, body)
@@ -90,7 +171,7 @@ def _stands(order_id: str, payment: Payment, now: Any) -> bool:
     return not fenced
 
 
-def _check_sale(event: Event | None, sec: Section | None, code: str, quantity: int, now: Any) -> None:
+def check_sale(event: Event | None, sec: Section | None, code: str, quantity: int, now: Any, kind: str = "ga") -> None:
     if event is None:
         raise NotFound("No such event.")
     if event.status == EVENT_CANCELLED:
@@ -99,7 +180,13 @@ def _check_sale(event: Event | None, sec: Section | None, code: str, quantity: i
         raise Conflict("Sales are closed: the event has started.", code="SalesClosed")
     if sec is None:
         raise Invalid(f"The event has no section {code}.", details=[{"field": "section", "message": "unknown section"}])
-    if sec.kind != "ga":
+    if kind == "reserved" and sec.kind != "reserved":
+        raise Invalid(
+            f"Section {code} is general admission: it has no seats to choose.",
+            code="NoSeatMap",
+            details=[{"field": "seats", "message": "general admission: buy by quantity"}],
+        )
+    if kind == "ga" and sec.kind != "ga":
         raise Invalid(
             f"Section {code} is reserved seating: choose seats.",
             code="SeatsRequired",
@@ -108,15 +195,21 @@ def _check_sale(event: Event | None, sec: Section | None, code: str, quantity: i
     if quantity > int(event.max_tickets_per_order):
         message = f"At most {int(event.max_tickets_per_order)} tickets per order."
         raise Invalid(message, code="TooManyTickets", details=[{"field": "quantity", "message": message}])
-    if int(sec.remaining) < quantity:
-        raise _sold_out(code, int(sec.remaining))
 
 
 def _sold_out(code: str, remaining: int) -> SoldOut:
     return SoldOut(f"Not enough tickets left in section {code}.", section=code, remaining=remaining)
 
 
-def _new_order(caller: Caller, event: Event, sec: Section, quantity: int, now: Any) -> Order:
+def new_order(
+    caller: Caller,
+    event: Event,
+    sec: Section,
+    quantity: int,
+    now: Any,
+    seats: list[str] | None = None,
+    hold_id: str | None = None,
+) -> Order:
     order_id = new_id()
     return Order(
         order_id=order_id,
@@ -130,24 +223,28 @@ def _new_order(caller: Caller, event: Event, sec: Section, quantity: int, now: A
         total_cents=int(sec.price_cents) * quantity,
         currency=sec.currency,
         ticket_ids=[store.ticket_id(order_id, n) for n in range(1, quantity + 1)],
+        seats=seats or None,
+        hold_id=hold_id,
         created_at=iso(now),
     )
 
 
-def _replay(record: IdempotencyRecord, idem: tuple[str, str] | None) -> Replay:
+def replay(record: IdempotencyRecord, idem: tuple[str, str] | None) -> Replay:
+    """The first answer to this Idempotency-Key, if the request is the same; 409 if not."""
     if idem is None or record.request_hash != idem[1]:
         raise Conflict("This Idempotency-Key was used with a different request.", code="IdempotencyKeyReused")
     return idempotency.as_replay(record)
 
 
-def _lost_race(e: Exception, caller: Caller, section: str, idem: tuple[str, str] | None) -> Replay:
-    if isinstance(e, TokenReused) or (isinstance(e, ConditionFailed) and "idempotency" in e):
-        # A concurrent request with the same key won: answer as it did.
-        record = idempotency.get(caller.id, idem[0], utcnow()) if idem else None
-        if record is None:
-            raise Conflict("A request with this Idempotency-Key is in progress.", code="IdempotencyKeyInProgress")
-        return _replay(record, idem)
-    assert isinstance(e, ConditionFailed)
+def _replay_winner(caller: Caller, idem: tuple[str, str] | None) -> Replay:
+    # A concurrent request with the same key won: answer as it did.
+    record = idempotency.get(caller.id, idem[0], utcnow()) if idem else None
+    if record is None:
+        raise Conflict("A request with this Idempotency-Key is in progress.", code="IdempotencyKeyInProgress")
+    return replay(record, idem)
+
+
+def _sold_out_or_conflict(e: ConditionFailed, section: str) -> Replay:
     if "event" in e:
         raise Conflict("The event is no longer on sale.", code="EventCancelled")
     if "section" in e:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,9 +11,11 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.store import keys
+from chalicelib.store import seats as seat_store
 from chalicelib.store.events import ON_SALE, Event, Section, section_ref
 from chalicelib.store.idempotency import IdempotencyRecord, absent_or_expired
 from chalicelib.store.pagination import Page, decode_cursor, page
+from chalicelib.store.seats import Seat, SeatId
 from chalicelib.store.table import Item
 from chalicelib.store.tx import Tx
 
@@ -113,21 +116,23 @@ def prefetch(
     return event, sec, record
 
 
-def place(order: Order, record: IdempotencyRecord | None, token: str | None, now: datetime) -> None:
-    """Sell: take capacity, write the order, its tickets and the idempotency record, atomically.
+def place(
+    order: Order,
+    record: IdempotencyRecord | None,
+    token: str | None,
+    now: datetime,
+    take: Callable[[Tx], None] | None = None,
+) -> None:
+    """Sell: take capacity (``take``; general admission by default), write the order, its tickets
+    and the idempotency record, atomically.
 
     Raises ConditionFailed naming ``event`` (no longer on sale), ``section``
-    (not enough remaining) or ``idempotency`` (the key was just used).
+    (not enough remaining), ``seat:<id>`` (taken), ``hold`` (changed or over) or
+    ``idempotency`` (the key was just used).
     """
-    n = int(order.quantity)
     tx = Tx()
     tx.check("event", Event, keys.event(order.event_id), Event.status == ON_SALE)
-    tx.update(
-        "section",
-        section_ref(order.event_id, order.section),
-        [Section.remaining.add(-n), Section.sold.add(n), Section.revenue_cents.add(int(order.total_cents))],
-        Section.remaining >= n,
-    )
+    (take or take_general_admission(order))(tx)
     tx.put("order", order.set_keys(), Order.pk.does_not_exist(), fresh=True)
     for ticket in tickets_for(order):
         tx.put("ticket", ticket, Ticket.pk.does_not_exist(), fresh=True)
@@ -136,6 +141,64 @@ def place(order: Order, record: IdempotencyRecord | None, token: str | None, now
     # The token is derived from the new order's id (or the Idempotency-Key): a retry after a
     # lost answer is a no-op, and the order's own failed condition means "already written".
     tx.commit(token=token or order.order_id)
+
+
+def take_general_admission(order: Order) -> Callable[[Tx], None]:
+    n = int(order.quantity)
+
+    def take(tx: Tx) -> None:
+        tx.update(
+            "section",
+            section_ref(order.event_id, order.section),
+            [Section.remaining.add(-n), Section.sold.add(n), Section.revenue_cents.add(int(order.total_cents))],
+            Section.remaining >= n,
+        )
+
+    return take
+
+
+def take_seats(order: Order, seen: dict[SeatId, Seat | None], now_iso: str) -> Callable[[Tx], None]:
+    """Chosen seats bought outright: each free, or held by a hold that has expired (as seen)."""
+    takeovers = sum(item is not None for item in seen.values())
+    fresh = len(seen) - takeovers
+
+    def take(tx: Tx) -> None:
+        tx.update(
+            "section",
+            section_ref(order.event_id, order.section),
+            [
+                Section.remaining.add(-fresh),
+                Section.held.add(-takeovers),
+                Section.sold.add(len(seen)),
+                Section.revenue_cents.add(int(order.total_cents)),
+            ],
+            (Section.remaining >= fresh) & (Section.held >= takeovers),
+        )
+        for seat, item in seen.items():
+            sold = seat_store.seat_item(
+                order.event_id, seat, status=seat_store.SOLD, order_id=order.order_id, owner_id=order.user_id
+            )
+            tx.put(f"seat:{seat}", sold, seat_store.free_or_expired(item, now_iso))
+
+    return take
+
+
+def sell_held_seats(tx: Tx, order: Order, hold_id: str, seats: list[SeatId]) -> None:
+    """Seats (or general-admission units) of a hold, paid for: held → sold."""
+    n = int(order.quantity)
+    tx.update(
+        "section",
+        section_ref(order.event_id, order.section),
+        [Section.held.add(-n), Section.sold.add(n), Section.revenue_cents.add(int(order.total_cents))],
+        Section.held >= n,
+    )
+    for seat in seats:
+        actions = [
+            Seat.status.set(seat_store.SOLD),
+            Seat.order_id.set(order.order_id),
+            Seat.owner_id.set(order.user_id),
+        ]
+        tx.update(f"seat:{seat}", seat_store.ref(order.event_id, seat), actions, seat_store.of_hold(hold_id))
 
 
 def cancel(order: Order, cancelled_at: str) -> None:
@@ -154,6 +217,10 @@ def cancel(order: Order, cancelled_at: str) -> None:
         [Section.remaining.add(n), Section.sold.add(-n), Section.revenue_cents.add(-int(order.total_cents))],
         Section.pk.exists(),
     )
+    for text in order.seats or []:
+        seat = seat_store.parse(str(text))
+        if seat is not None:  # the seat is free again at once
+            tx.delete(f"seat:{seat}", seat_store.ref(order.event_id, seat), Seat.order_id == order.order_id)
     for ticket in tickets_for(order):
         tx.update("ticket", ticket, [Ticket.status.set(CANCELLED)], Ticket.pk.exists())
     tx.commit()
