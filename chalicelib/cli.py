@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TextIO
 
 import click
 
@@ -89,6 +90,36 @@ def create_admin(email: str, username: str, name: str, password: str) -> None:
     except ValueError as e:  # pydantic's ValidationError
         raise click.ClickException(str(e)) from e
     click.echo(f"admin created: {user.user_id} ({user.username})")
+
+
+@cli.command("verify-ticket")
+@click.argument("code")
+@click.option("--event", "event_id", required=True, help="the event whose door this is")
+@click.option(
+    "--keys",
+    "keys_file",
+    required=True,
+    type=click.File("r"),
+    help="the event's JWK set, as GET /events/{id}/ticket-keys returned it",
+)
+def verify_ticket(code: str, event_id: str, keys_file: TextIO) -> None:
+    """Verify a ticket code offline (no network, no table): exit 0 and print the ticket, or say why not."""
+    from chalicelib.domain import tickets
+
+    try:
+        jwks = json.load(keys_file)
+    except ValueError as e:
+        raise click.ClickException(f"the keys file is not JSON: {e}") from e
+    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+        raise click.ClickException('the keys file is not a JWK set ({"keys": [...]})')
+    try:
+        ticket = tickets.verify_code(code.strip(), event_id, jwks["keys"])
+    except tickets.InvalidCode as e:
+        raise click.ClickException(f"not valid: {e.reason}") from e
+    click.echo(f"valid ticket {ticket.ticket_id}")
+    click.echo(f"event    {ticket.event_id}")
+    click.echo(f"section  {ticket.section}")
+    click.echo(f"seat     {ticket.seat or '-'}")
 
 
 def main() -> None:

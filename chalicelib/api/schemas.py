@@ -223,3 +223,8 @@ class AssignBody(Strict):
 
 class CheckInBody(Strict):
     code: Annotated[str, Field(min_length=1, max_length=2000)]  # a ticket code as scanned (about 240 characters)
+
+
+class WaitlistBody(Strict):
+    section: SectionCode
+    quantity: Annotated[int, Field(ge=1, le=MAX_TICKETS_PER_ORDER)]

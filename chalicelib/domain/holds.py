@@ -144,7 +144,7 @@ def create(
                 raise seats.bad("seats", f"section {section} is reserved seating: choose seats or together: true")
             _check_count(event, quantity or 0)
             wanted = []
-        hold = _new_hold(caller, event, sec, now, len(wanted) if wanted else quantity or 0, wanted)
+        hold = _new_hold(caller.id, event, sec, now, len(wanted) if wanted else quantity or 0, wanted)
         try:
             return _commit_new(caller, hold, wanted, idem, now)
         except _Replayed as replayed:
@@ -185,7 +185,7 @@ def _check_count(event: Event, n: int, reserved: bool = False) -> None:
 
 
 def _new_hold(
-    caller: Caller,
+    user_id: str,
     event: Event,
     sec: Section,
     now: datetime,
@@ -197,7 +197,7 @@ def _new_hold(
     return Hold(
         hold_id=new_id(),
         event_id=event.event_id,
-        user_id=caller.id,
+        user_id=user_id,
         section=sec.code,
         quantity=quantity,
         seats=[str(s) for s in wanted],
@@ -213,9 +213,11 @@ def _new_hold(
     )
 
 
-def _best_block(event_id: str, sec: Section, n: int, now_iso: str) -> list[SeatId]:
+def _best_block(event_id: str, sec: Section, n: int, now_iso: str, scattered: bool = False) -> list[SeatId]:
     taken = seats.taken_positions(seat_store.taken_in_section(event_id, sec.code, consistent=True), now_iso)
     block = seats.best_block(int(sec.rows or 0), int(sec.seats_per_row or 0), taken, n)
+    if block is None and scattered:
+        block = seats.best_free(int(sec.rows or 0), int(sec.seats_per_row or 0), taken, n)
     if block is None:
         raise Conflict(
             f"No {n} adjacent seats are free in one row of section {sec.code}.",
@@ -283,6 +285,28 @@ class _Replayed(Exception):
     def __init__(self, replay: Replay) -> None:
         super().__init__("replayed")
         self.replay = replay
+
+
+def offer(
+    event: Event, sec: Section, user_id: str, quantity: int, hold_id: str, also: Callable[[Tx, Hold], None]
+) -> Hold:
+    """A waiting-list offer: an exclusive hold of ``quantity`` for ``user_id`` lasting the event's
+    ``waitlist_offer_minutes``, with the best seats free (together if possible), written with
+    ``also`` (the entry's update) in one transaction. Raises ConditionFailed / Conflict."""
+    now = utcnow()
+    wanted = _best_block(event.event_id, sec, quantity, iso(now), scattered=True) if sec.kind == "reserved" else []
+    hold = _new_hold(user_id, event, sec, now, quantity, wanted, minutes=int(event.waitlist_offer_minutes))
+    hold.hold_id = hold_id
+    hold.offer_for = user_id
+    taking: list[tuple[SeatId, Seat | None]] = []
+    if wanted:
+        found = seat_store.get_many(event.event_id, wanted)
+        taking = [(s, found.get(s)) for s in wanted]
+    tx = Tx()
+    store.add_create(tx, hold, taking, iso(now), None, now)
+    also(tx, hold)
+    tx.commit(token=hold_id)
+    return hold
 
 
 # --- sharing -------------------------------------------------------------------------------

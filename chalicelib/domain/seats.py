@@ -90,6 +90,20 @@ def best_block(
     return None
 
 
+def best_free(
+    rows: int, per_row: int, taken: set[tuple[int, int]] | dict[tuple[int, int], Any], n: int
+) -> list[tuple[int, int]] | None:
+    """The ``n`` best free seats, not necessarily together: front rows first, middle seats first."""
+    middle = (per_row + 1) / 2
+    free = [
+        (row, number)
+        for row in range(1, rows + 1)
+        for number in sorted(range(1, per_row + 1), key=lambda x: (abs(x - middle), x))
+        if (row, number) not in taken
+    ]
+    return sorted(free[:n]) if len(free) >= n else None
+
+
 def _best_in_run(
     first: int, last: int, n: int, middle: float, best: tuple[float, int] | None
 ) -> tuple[float, int] | None:

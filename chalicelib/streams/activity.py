@@ -7,13 +7,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from chalicelib.domain import waitlist
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ids import iso
 from chalicelib.domain.notifications import notify
 from chalicelib.store import events as event_store
+from chalicelib.store import holds as hold_store
 from chalicelib.store import orders as order_store
 from chalicelib.store.events import CANCELLED as EVENT_CANCELLED
 from chalicelib.store.events import Event
+from chalicelib.store.holds import HoldAssignment
 from chalicelib.store.orders import CANCELLED, CONFIRMED, Order
 from chalicelib.streams.processor import Reactions, process, status_changed
 from chalicelib.streams.records import Change
@@ -118,10 +121,36 @@ def _holders(event_id: str, cancelled_since: Any) -> set[str]:
         cursor = page.next_cursor
 
 
+def seat_assigned(change: Change) -> None:
+    assignment = change.new
+    if not isinstance(assignment, HoldAssignment):
+        return
+    if isinstance(change.old, HoldAssignment) and change.old.user_id == assignment.user_id:
+        return
+    try:
+        hold = hold_store.get(assignment.hold_id)
+    except NotFound:
+        return
+    title = _title(hold.event_id)
+    notify(
+        change,
+        assignment.user_id,
+        "seat_assigned",
+        f"A seat for you: {title}",
+        f"Seat {assignment.seat_id} is kept for you until {hold.expires_at}: pay for it with hold {hold.hold_id}.",
+        {"event_id": hold.event_id, "hold_id": hold.hold_id, "seat": assignment.seat_id, "expires_at": hold.expires_at},
+    )
+
+
 REACTIONS: Reactions = {
     ("order", "INSERT"): [order_confirmed],
     ("order", "MODIFY"): [order_cancelled],
     ("event", "MODIFY"): [event_changed],
+    ("hold_assignment", "INSERT"): [seat_assigned],
+    ("hold_assignment", "MODIFY"): [seat_assigned],
+    # Capacity came back to a section (a cancellation, a released or expired hold): the waiting list.
+    ("section", "MODIFY"): [waitlist.offer_returned_capacity],
+    ("hold", "MODIFY"): [waitlist.offer_ended],
 }
 
 

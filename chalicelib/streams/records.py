@@ -9,6 +9,21 @@ from typing import Any
 
 from ulid import ULID
 
+# Every item type must be registered before a record is read: import each store module.
+from chalicelib.store import (  # noqa: F401
+    events,
+    health,
+    holds,
+    idempotency,
+    invoices,
+    notifications,
+    orders,
+    reports,
+    seats,
+    tickets,
+    users,
+    waitlist,
+)
 from chalicelib.store.table import Item
 
 
