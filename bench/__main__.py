@@ -1,5 +1,5 @@
 """python -m bench [calls] [cold_import] [throughput] [stream_lag] [invoice_throughput] [scale] [faults]
-                 [moto_transactions]
+                 [moto_transactions] [seats]
 (all when none is named; the history checker is `python -m bench.history`)
 
 Each benchmark runs in a fresh interpreter: they set up different AWS
@@ -11,7 +11,17 @@ from __future__ import annotations
 import subprocess
 import sys
 
-ALL = ["calls", "cold_import", "throughput", "stream_lag", "invoice_throughput", "scale", "faults", "moto_transactions"]
+ALL = [
+    "calls",
+    "cold_import",
+    "throughput",
+    "stream_lag",
+    "invoice_throughput",
+    "scale",
+    "faults",
+    "moto_transactions",
+    "seats",
+]
 
 
 def main(argv: list[str]) -> int:

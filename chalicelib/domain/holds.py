@@ -18,7 +18,7 @@ from typing import Any
 
 from chalicelib.domain import orders, seats
 from chalicelib.domain.auth import Caller
-from chalicelib.domain.errors import Conflict, Forbidden, Invalid, NotFound, SoldOut
+from chalicelib.domain.errors import Busy, Conflict, Forbidden, Invalid, NotFound, SoldOut
 from chalicelib.domain.ids import iso, new_id, utcnow
 from chalicelib.store import events as event_store
 from chalicelib.store import holds as store
@@ -156,7 +156,7 @@ def create(
         except SoldOut:
             if sec.kind != "ga" or attempt > 0 or expire_event(event_id) == 0:
                 raise
-    raise Conflict("The seats kept changing while we looked; retry.", code="Busy")
+    raise Busy("The seats kept changing while we looked; retry.", retry_after=1)
 
 
 class _SeatsMoved(Exception):
@@ -347,7 +347,7 @@ def assign(caller: Caller, hold_id: str, seat_text: str, user_id: str) -> Hold:
             continue
         hold.assignments, hold.version = assignments, int(hold.version) + 1
         return hold
-    raise Conflict("The hold kept changing; retry.", code="Busy")
+    raise Busy("The hold kept changing; retry.", retry_after=1)
 
 
 def _require_live(hold: Hold) -> None:
@@ -391,7 +391,7 @@ def pay(
             return orders.checkout(caller, order, idem, now, _take_from_hold(hold, order, paying, now), _pay_refused)
         except _HoldChanged:
             _pause(attempt)
-    raise Conflict("The hold kept changing; retry.", code="Busy")
+    raise Busy("The hold kept changing; retry.", retry_after=1)
 
 
 class _HoldChanged(Exception):
@@ -465,7 +465,7 @@ def _pay_refused(e: ConditionFailed) -> Replay:
         raise _HoldChanged()
     if "event" in e:
         raise Conflict("The event is no longer on sale.", code="EventCancelled")
-    raise Conflict("The hold's seats changed meanwhile; retry.", code="Busy")
+    raise Busy("The hold's seats changed meanwhile; retry.", retry_after=1)
 
 
 # --- giving back ---------------------------------------------------------------------------
@@ -488,7 +488,7 @@ def release(caller: Caller, hold_id: str) -> None:
             return
         except ConditionFailed:
             _pause(attempt)
-    raise Conflict("The hold kept changing; retry.", code="Busy")
+    raise Busy("The hold kept changing; retry.", retry_after=1)
 
 
 def expire(hold: Hold) -> bool:

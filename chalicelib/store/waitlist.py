@@ -41,9 +41,11 @@ def join(entry: WaitlistEntry) -> bool:
     try:
         entry.set_keys().save(condition=WaitlistEntry.pk.does_not_exist() | (WaitlistEntry.status == EXPIRED))
     except PutError as e:
-        if e.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+        if e.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        # Our own put, answered late and sent again by botocore, also fails this condition.
+        found = get(entry.event_id, entry.user_id)
+        return found is not None and found.entry_id == entry.entry_id
     return True
 
 

@@ -132,3 +132,50 @@ def test_a_purchase_that_never_got_an_answer_is_fenced_then_voided(api, aws):
     ga = next(s for s in api.get(f"/events/{event}").body["sections"] if s["code"] == "GA")
     assert ga["sold"] == 0
     assert api.buy(buyer, event, 1).status == 201  # and the next purchase goes through
+
+
+def _section(api, event_id, code):
+    return next(s for s in api.get(f"/events/{event_id}").body["sections"] if s["code"] == code)
+
+
+def test_a_hold_whose_answer_was_lost_is_made_once(api):
+    _, org = api.register()
+    event = api.create_event(org)
+    _, token = api.register()
+    with lost_answer("TransactWriteItems") as injected:
+        r = api.post(f"/events/{event['id']}/holds", {"seats": ["A-1-1", "A-1-2"]}, token=token)
+    assert injected.sent == 1
+    assert r.status == 201, r.body  # not 409 SeatTaken / HoldExists for our own seats and claim
+    assert api.get(f"/holds/{r.body['id']}", token=token).body["seats"] == ["A-1-1", "A-1-2"]
+    assert _section(api, event["id"], "A")["held"] == 2
+
+
+def test_a_hold_payment_and_a_seat_order_whose_answers_were_lost_are_made_once(api):
+    _, org = api.register()
+    event = api.create_event(org)
+    _, token = api.register()
+    hold = api.post(f"/events/{event['id']}/holds", {"seats": ["A-2-1"]}, token=token).body
+    with lost_answer("TransactWriteItems") as injected:
+        r = api.post(f"/events/{event['id']}/orders", {"hold_id": hold["id"]}, token=token)
+    assert injected.sent == 1 and r.status == 201, r.body
+    with lost_answer("TransactWriteItems"):
+        r = api.post(f"/events/{event['id']}/orders", {"seats": ["A-3-1"]}, token=token)
+    assert r.status == 201, r.body  # not 409 SeatTaken for the seat it took itself
+    sec = _section(api, event["id"], "A")
+    assert (sec["sold"], sec["held"]) == (2, 0)
+    assert len(api.get("/orders", token=token).body["items"]) == 2
+
+
+def test_joining_a_waiting_list_whose_answer_was_lost_is_not_refused(api):
+    _, org = api.register()
+    sections = [{"code": "GA", "name": "Floor", "price_cents": 100, "capacity": 1}]
+    event = api.create_event(org, sections=sections)
+    _, buyer = api.register()
+    assert api.buy(buyer, event["id"], 1).status == 201
+    _, token = api.register()
+    with lost_answer("PutItem") as injected:
+        r = api.post(f"/events/{event['id']}/waitlist", {"section": "GA", "quantity": 1}, token=token)
+    assert injected.sent == 1
+    assert r.status == 201, r.body  # was 409 AlreadyWaiting: our own entry failed its condition
+    again = api.post(f"/events/{event['id']}/waitlist", {"section": "GA", "quantity": 1}, token=token)
+    assert again.status == 409 and again.body["code"] == "AlreadyWaiting"
