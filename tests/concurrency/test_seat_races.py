@@ -11,10 +11,19 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.concurrency.conftest import api_of
+from tests.concurrency.conftest import api_of, moto_cloud, running_cloud
 from tests.support import section
 
 pytestmark = pytest.mark.local_cloud
+
+
+@pytest.fixture(scope="module", params=["dynamodb-local", "moto"])
+def cloud(request):
+    """The local cloud on DynamoDB Local, and on a moto server (found as LocalStack's endpoint
+    is found; its requests serialised: see SerialMotoServer)."""
+    with running_cloud("dynamodb-local") if request.param == "dynamodb-local" else moto_cloud() as running:
+        yield running
+
 
 BUYERS = 30
 
@@ -72,12 +81,12 @@ def test_two_groups_race_for_the_same_block(cloud):
     api = api_of(cloud)
     _, org = api.register()
     sections = [{"code": "A", "name": "Stalls", "price_cents": 1000, "rows": 1, "seats_per_row": 8}]
-    for attempt_no in range(3):  # a few rounds: the race should be real, not one lucky ordering
+    for _round in range(3):  # a few rounds: the race should be real, not one lucky ordering
         event = api.create_event(org, sections=sections)["id"]
         groups = [api.register()[1] for _ in range(2)]
         start = threading.Barrier(2)
 
-        def hold(token: str, event: str = event):
+        def hold(token: str, event: str = event, start: threading.Barrier = start):
             start.wait()
             return api.post(f"/events/{event}/holds", {"section": "A", "quantity": 4, "together": True}, token=token)
 
