@@ -55,3 +55,33 @@ def test_openapi_lists_every_route(api):
 def test_docs_page(api):
     r = api.get("/docs")
     assert r.status == 200 and "swagger-ui" in r.body and r.headers["content-type"].startswith("text/html")
+
+
+def test_no_route_answers_5xx_to_junk(api):
+    """Every route, with ids that name nothing, other people's things and junk bodies: 4xx, never 5xx."""
+    import re
+
+    _, owner = api.register()
+    _, stranger = api.register()
+    event = api.create_event(owner)
+    hold = api.post(f"/events/{event['id']}/holds", {"seats": ["A-1-1"]}, token=owner).body
+    order = api.post(f"/events/{event['id']}/orders", {"seats": ["A-2-1"]}, token=owner).body
+    ids = {
+        "event_id": [event["id"], "NOPE", "%00"],
+        "hold_id": [hold["id"], "NOPE"],
+        "order_id": [order["id"], "NOPE"],
+        "ticket_id": [order["tickets"][0]["id"], "NOPE-1", "-", "x-99999"],
+    }
+    bodies = [None, {}, {"x": 1}, [], "not json", {"seats": ["A-1-1"], "hold_id": hold["id"]}]
+    for r in ROUTES:
+        names = re.findall(r"{(\w+)}", r.path)
+        choices = [ids.get(n, ["NOPE"]) for n in names]
+        for i in range(max((len(c) for c in choices), default=1)):
+            path = r.path
+            for name, values in zip(names, choices, strict=True):
+                path = path.replace("{" + name + "}", values[i % len(values)])
+            for body in bodies if r.method in ("POST", "PUT", "PATCH") else [None]:
+                raw = body if isinstance(body, str) else None
+                for token in (stranger, owner):
+                    resp = api.request(r.method, path, None if raw else body, token=token, raw=raw)
+                    assert resp.status < 500, (r.method, path, body, resp.status, resp.body)
