@@ -85,7 +85,12 @@ def buy_seats(caller: Caller, event_id: str, seat_texts: list[str], idem: tuple[
     first = seat_store.parse(seat_texts[0]) if seat_texts else None
     code = first.section if first else ""
     idem_key = keys.idempotency(caller.id, idem[0]) if idem else None
-    event, sec, record = store.prefetch(event_id, code, idem_key) if code else (None, None, None)
+    # The seats are read with the event and section (one round trip); their shape is checked after.
+    guess = [s for s in map(seat_store.parse, seat_texts) if s is not None and s.section == code]
+    guess = list(dict.fromkeys(guess)) if len(seat_texts) <= seats.MAX_GROUP_SEATS else []
+    event, sec, record, prefound = (
+        store.prefetch_seats(event_id, code, idem_key, guess) if code else (None, None, None, {})
+    )
     now = utcnow()
     if record is not None and idempotency.live(record, now):
         return replay(record, idem)
@@ -96,7 +101,7 @@ def buy_seats(caller: Caller, event_id: str, seat_texts: list[str], idem: tuple[
     check_sale(event, sec, code, len(seat_texts), now, kind="reserved")
     wanted = seats.parse_all(sec, seat_texts)
     now_iso = iso(now)
-    found = seat_store.get_many(event_id, wanted)
+    found = {s: prefound[s] for s in wanted if s in prefound}
     taken = {s: item for s, item in found.items() if not seat_store.expired(item, now_iso)}
     if taken:
         hold_ids = {item.hold_id for item in taken.values() if item.status == seat_store.HELD}

@@ -102,10 +102,21 @@ def prefetch(
     event_id: str, section: str, idem_key: tuple[str, str] | None
 ) -> tuple[Event | None, Section | None, IdempotencyRecord | None]:
     """Everything a purchase needs to read, in one BatchGetItem."""
-    wanted = [keys.event(event_id), keys.section(event_id, section)]
+    event, sec, record, _ = prefetch_seats(event_id, section, idem_key, [])
+    return event, sec, record
+
+
+def prefetch_seats(
+    event_id: str, section: str, idem_key: tuple[str, str] | None, seat_ids: list[SeatId]
+) -> tuple[Event | None, Section | None, IdempotencyRecord | None, dict[SeatId, Seat]]:
+    """What a purchase of chosen seats reads, the seats' items included, in one BatchGetItem
+    (at most 100 keys: a group is at most 30 seats)."""
+    wanted = [keys.event(event_id), keys.section(event_id, section), *(s.key(event_id) for s in seat_ids)]
     if idem_key:
         wanted.append(idem_key)
+    by_key = {s.key(event_id): s for s in seat_ids}
     event = sec = record = None
+    found: dict[SeatId, Seat] = {}
     for item in Item.batch_get(wanted, consistent_read=True):
         if isinstance(item, Event):
             event = item
@@ -113,7 +124,9 @@ def prefetch(
             sec = item
         elif isinstance(item, IdempotencyRecord):
             record = item
-    return event, sec, record
+        elif isinstance(item, Seat):
+            found[by_key[(item.pk, item.sk)]] = item
+    return event, sec, record, found
 
 
 def place(
