@@ -99,15 +99,28 @@ def test_unread_pages_read_a_bounded_slice(api, stream):
     assert seen == [items[4]["id"]]
 
 
-def test_reading_concurrently_is_harmless(api, stream):
+def test_reading_concurrently_is_harmless(api, stream, monkeypatch):
+    import threading
     from concurrent.futures import ThreadPoolExecutor
+
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    # DynamoDB applies each request atomically; in-process moto does not (a deepcopy of an item
+    # while another thread updates it raised "dictionary changed size during iteration" here).
+    lock, call = threading.Lock(), BotocoreStubber.__call__
+
+    def one_at_a_time(self, *args, **kwargs):
+        with lock:
+            return call(self, *args, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", one_at_a_time)
 
     _, org = api.register()
     _, buyer = api.register()
     api.buy(buyer, api.create_event(org)["id"])
     stream.flush()
     n = api.get("/notifications", token=buyer).body["items"][0]
-    # in-process moto serialises nothing, so this interleaves reads and updates for real
+    # requests interleave (each applied whole, as DynamoDB applies them)
     with ThreadPoolExecutor(4) as pool:
         statuses = list(pool.map(lambda _: api.post(f"/notifications/{n['id']}/read", token=buyer).status, range(8)))
     assert statuses == [200] * 8
