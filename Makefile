@@ -38,7 +38,7 @@ run: $(STAMP)
 test: $(STAMP) $(DDB_LOCAL) $(JAVA)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not local_cloud"

@@ -60,3 +60,12 @@ def chalice_client(aws: Any) -> Iterator[Client]:
 @pytest.fixture
 def api(chalice_client: Client) -> Api:
     return Api.over_chalice(chalice_client)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``-n 2 --dist loadgroup`` (make test), the tests that start local clouds run one after
+    another on one worker (they share the machine's ports and cores with their servers), while the
+    in-process tests spread over both workers."""
+    for item in items:
+        if item.get_closest_marker("local_cloud"):
+            item.add_marker(pytest.mark.xdist_group("local_cloud"))
