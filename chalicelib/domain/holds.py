@@ -22,7 +22,7 @@ from chalicelib.domain.errors import Busy, Conflict, Forbidden, Invalid, NotFoun
 from chalicelib.domain.ids import iso, new_id, utcnow
 from chalicelib.store import events as event_store
 from chalicelib.store import holds as store
-from chalicelib.store import idempotency, keys, users
+from chalicelib.store import keys, users
 from chalicelib.store import orders as order_store
 from chalicelib.store import seats as seat_store
 from chalicelib.store.events import Event, Section
@@ -118,10 +118,9 @@ def create(
     idem: tuple[str, str] | None,
 ) -> Replay:
     """Hold general-admission capacity, chosen seats, or the best block of adjacent seats."""
-    idem_key = keys.idempotency(caller.id, idem[0]) if idem else None
-    record = idempotency.get(caller.id, idem[0], utcnow()) if idem_key and idem else None
-    if record is not None:
-        return orders.replay(record, idem)
+    earlier = orders.earlier_answer(caller, idem)
+    if earlier is not None:
+        return earlier
     if seat_texts:
         parsed = seat_store.parse(seat_texts[0])
         section = parsed.section if parsed else None
@@ -147,8 +146,6 @@ def create(
         hold = _new_hold(caller.id, event, sec, now, len(wanted) if wanted else quantity or 0, wanted)
         try:
             return _commit_new(caller, hold, wanted, idem, now)
-        except _Replayed as replayed:
-            return replayed.replay
         except _SeatsMoved as moved:
             if seat_texts:
                 raise orders.seat_taken(moved.seats) from moved
@@ -168,7 +165,7 @@ class _SeatsMoved(Exception):
 def _on_sale(event_id: str, code: str) -> tuple[Event, Section]:
     event, sections = event_store.load(event_id, consistent=True)
     sec = next((s for s in sections if s.code == code), None)
-    orders.check_sale(event, sec, code, 1, utcnow(), kind=sec.kind if sec else "ga")
+    orders.check_sale(event, sec, code, 1, utcnow(), kind=None)
     assert sec is not None
     return event, sec
 
@@ -240,23 +237,19 @@ def _commit_new(
             raise _SeatsMoved(sorted(busy))
         taking = [(s, found.get(s)) for s in wanted]
     body = view(hold)
-    record, token = None, hold.hold_id
-    if idem:
-        from chalicelib.settings import get_settings
-
-        ttl = now + timedelta(seconds=get_settings().idempotency_ttl_seconds)
-        record = idempotency.record(caller.id, idem[0], idem[1], 201, body, ttl)
-        token = idempotency.client_token(caller.id, idem[0], hold.hold_id)
+    record, token = orders.first_answer(caller, idem, body, now, hold.hold_id)
     tx = Tx()
     store.add_create(tx, hold, taking, now_iso, record, now)
     try:
-        tx.commit(token=token)
+        tx.commit(token=token or hold.hold_id)
     except ConditionFailed as e:
-        _refused(e, caller, hold, idem)
+        return _refused(e, caller, hold, idem)
     return Replay(201, body)
 
 
-def _refused(e: ConditionFailed, caller: Caller, hold: Hold, idem: tuple[str, str] | None) -> None:
+def _refused(e: ConditionFailed, caller: Caller, hold: Hold, idem: tuple[str, str] | None) -> Replay:
+    """The answer to a hold whose transaction was refused: a replay when the same request won
+    with the same Idempotency-Key; else the 409 that names why."""
     lost = [tag.split(":", 1)[1] for tag in e.failed if tag.startswith("seat:")]
     if lost:
         raise _SeatsMoved(lost) from e
@@ -274,17 +267,10 @@ def _refused(e: ConditionFailed, caller: Caller, hold: Hold, idem: tuple[str, st
             section=hold.section,
             remaining=e.old_number("section", "remaining") or 0,
         ) from e
-    if "idempotency" in e and idem:
-        record = idempotency.get(caller.id, idem[0], utcnow())
-        if record is not None:
-            raise _Replayed(orders.replay(record, idem)) from e
+    earlier = orders.earlier_answer(caller, idem) if "idempotency" in e else None
+    if earlier is not None:
+        return earlier
     raise Conflict("The hold could not be written; retry.") from e
-
-
-class _Replayed(Exception):
-    def __init__(self, replay: Replay) -> None:
-        super().__init__("replayed")
-        self.replay = replay
 
 
 def offer(
@@ -368,10 +354,9 @@ def pay(
 
     Friends paying at the same moment are serialised by the hold's version: the
     one that loses re-reads the hold and pays on top of the other's payment."""
-    idem_key = keys.idempotency(caller.id, idem[0]) if idem else None
-    record = idempotency.get(caller.id, idem[0], utcnow()) if idem_key and idem else None
-    if record is not None:
-        return orders.replay(record, idem)
+    earlier = orders.earlier_answer(caller, idem)
+    if earlier is not None:
+        return earlier
     for attempt in range(ATTEMPTS):
         hold = get(caller, hold_id)
         if hold.event_id != event_id:
@@ -380,7 +365,7 @@ def pay(
         event, sections = event_store.load(event_id)
         sec = next((s for s in sections if s.code == hold.section), None)
         now = utcnow()
-        orders.check_sale(event, sec, hold.section, 1, now, kind=sec.kind if sec else "ga")
+        orders.check_sale(event, sec, hold.section, 1, now, kind=None)
         assert sec is not None
         paying = _seats_to_pay(caller, hold, seat_texts)
         quantity = len(paying) if hold.seats else hold.unpaid

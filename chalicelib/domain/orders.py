@@ -143,11 +143,7 @@ def checkout(
     payment = provider().charge(int(order.total_cents), order.currency, order.order_id)
     order.payment_ref = payment.reference
     body = view(order)
-    rec, token = None, None
-    if idem:
-        ttl = now + timedelta(seconds=get_settings().idempotency_ttl_seconds)
-        rec = idempotency.record(caller.id, idem[0], idem[1], 201, body, ttl)
-        token = idempotency.client_token(caller.id, idem[0], order.order_id)
+    rec, token = first_answer(caller, idem, body, now, order.order_id)
     try:
         store.place(order, rec, token, now, take)
     except (ConditionFailed, TokenReused) as e:
@@ -176,7 +172,11 @@ def _stands(order_id: str, payment: Payment, now: Any) -> bool:
     return not fenced
 
 
-def check_sale(event: Event | None, sec: Section | None, code: str, quantity: int, now: Any, kind: str = "ga") -> None:
+def check_sale(
+    event: Event | None, sec: Section | None, code: str, quantity: int, now: Any, kind: str | None = "ga"
+) -> None:
+    """The event is on sale and has the section; ``kind`` (``ga``, ``reserved``, or None for
+    either) is the kind of section this way of buying needs."""
     if event is None:
         raise NotFound("No such event.")
     if event.status == EVENT_CANCELLED:
@@ -234,6 +234,23 @@ def new_order(
     )
 
 
+def earlier_answer(caller: Caller, idem: tuple[str, str] | None) -> Replay | None:
+    """The first answer to this Idempotency-Key, when there was one (409 for another body)."""
+    record = idempotency.get(caller.id, idem[0], utcnow()) if idem else None
+    return replay(record, idem) if record is not None else None
+
+
+def first_answer(
+    caller: Caller, idem: tuple[str, str] | None, body: Any, now: Any, attempt_id: str
+) -> tuple[IdempotencyRecord | None, str | None]:
+    """The idempotency record to write with this answer, and the transaction's token from it."""
+    if not idem:
+        return None, None
+    ttl = now + timedelta(seconds=get_settings().idempotency_ttl_seconds)
+    record = idempotency.record(caller.id, idem[0], idem[1], 201, body, ttl)
+    return record, idempotency.client_token(caller.id, idem[0], attempt_id)
+
+
 def replay(record: IdempotencyRecord, idem: tuple[str, str] | None) -> Replay:
     """The first answer to this Idempotency-Key, if the request is the same; 409 if not."""
     if idem is None or record.request_hash != idem[1]:
@@ -243,10 +260,10 @@ def replay(record: IdempotencyRecord, idem: tuple[str, str] | None) -> Replay:
 
 def _replay_winner(caller: Caller, idem: tuple[str, str] | None) -> Replay:
     # A concurrent request with the same key won: answer as it did.
-    record = idempotency.get(caller.id, idem[0], utcnow()) if idem else None
-    if record is None:
+    earlier = earlier_answer(caller, idem)
+    if earlier is None:
         raise Conflict("A request with this Idempotency-Key is in progress.", code="IdempotencyKeyInProgress")
-    return replay(record, idem)
+    return earlier
 
 
 def _sold_out_or_conflict(e: ConditionFailed, section: str) -> Replay:

@@ -52,7 +52,7 @@ def join(caller: Caller, event_id: str, code: str, quantity: int) -> WaitlistEnt
     from chalicelib.domain.orders import check_sale
 
     sec = next((s for s in sections if s.code == code), None)
-    check_sale(event, sec, code, quantity, utcnow(), kind=sec.kind if sec else "ga")
+    check_sale(event, sec, code, quantity, utcnow(), kind=None)
     assert sec is not None
     if int(sec.remaining) >= quantity:
         raise Conflict(

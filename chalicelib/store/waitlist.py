@@ -8,7 +8,7 @@ same transaction that creates the offered hold.
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from chalicelib.store import keys
 from chalicelib.store.table import Item
@@ -91,6 +91,6 @@ def offer_ended(event_id: str, user_id: str, hold_id: str, status: str | None) -
             entry.delete(condition=condition)
         else:
             entry.update(actions=[WaitlistEntry.status.set(status)], condition=condition)
-    except (DeleteError, Exception) as e:
-        if getattr(e, "cause_response_code", None) != "ConditionalCheckFailedException":
-            raise
+    except (DeleteError, UpdateError) as e:
+        if e.cause_response_code != "ConditionalCheckFailedException":
+            raise  # else the entry moved on meanwhile (left, joined again)
