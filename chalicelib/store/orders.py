@@ -61,6 +61,7 @@ class Ticket(Item, discriminator="ticket"):
     seat = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default=VALID)
     checked_in_at = UnicodeAttribute(null=True)
+    check_in_id = UnicodeAttribute(null=True)  # the check-in request that set it (a resend finds its own)
 
 
 def ticket_id(order_id: str, n: int) -> str:

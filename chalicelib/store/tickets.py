@@ -12,7 +12,6 @@ from collections.abc import Iterable
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
-from pynamodb.expressions.operand import Path
 
 from chalicelib.store import keys
 from chalicelib.store.orders import CHECKED_IN, VALID, Order, Ticket
@@ -24,7 +23,6 @@ CONDITION_FAILED = "ConditionalCheckFailedException"
 # Written with a check-in: the id of the request that checked the ticket in. botocore sends an
 # UpdateItem again when its answer was lost; the resend must pass its own condition, not read as
 # "already checked in" (the same trick as the sign-in counter's ``last_attempt``).
-CHECK_IN_ID = "check_in_id"
 
 
 class TicketKey(Item, discriminator="ticket_key"):
@@ -104,7 +102,7 @@ def check_in(order_id: str, n: int, event_id: str, at: str, request_id: str) -> 
     """
     pk, sk = keys.ticket(order_id, n)
     ticket = Ticket(pk, sk)
-    marker = Path(CHECK_IN_ID)
+    marker = Ticket.check_in_id
     first_time = Ticket.checked_in_at.does_not_exist() & (Ticket.status == VALID) & (Ticket.event_id == event_id)
     try:
         ticket.update(
