@@ -104,8 +104,9 @@ def buy_seats(caller: Caller, event_id: str, seat_texts: list[str], idem: tuple[
     found = {s: prefound[s] for s in wanted if s in prefound}
     taken = {s: item for s, item in found.items() if not seat_store.expired(item, now_iso)}
     if taken:
-        hold_ids = {item.hold_id for item in taken.values() if item.status == seat_store.HELD}
-        if len(hold_ids) == 1 and len(taken) == len(wanted):  # all in one hold: the caller's own?
+        hold_ids = {item.hold_id if item.status == seat_store.HELD else None for item in taken.values()}
+        if len(taken) == len(wanted) and len(hold_ids) == 1 and None not in hold_ids:
+            # Every seat is held by one hold: the caller's own? (A sold one among them is SeatTaken.)
             from chalicelib.domain import holds
 
             own = holds.payable_by(caller, hold_ids.pop() or "")

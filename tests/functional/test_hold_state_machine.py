@@ -40,12 +40,10 @@ USERS = 4
 # old, never within a few (real) seconds of its expiry, however long the example itself runs.
 CLOCK_STEP = 3
 LIVE, RELEASED, EXPIRED, COMPLETED = "live", "released", "expired", "completed"
-# Known bug, reported: buying seats that are all taken, where the held ones are all of one live
-# hold of yours but some are sold (to anyone), is sent to paying your hold, which then refuses the
-# sold seat: 400 "A-1-1 is not a seat of this hold" (or 409 SeatAlreadyPaid, or 403) instead of
-# 409 SeatTaken. True: expect that answer exactly, so the machine goes on looking for others;
-# set it to False once fixed (orders.buy_seats: pay the hold only if every seat is held by it).
-TOLERATE_MIXED_BUY_BUG = True
+# A bug this machine found (fixed): buying seats that are all taken, the held ones all of one live
+# hold of yours but some sold, was sent to paying your hold, which refused the sold seat: 400
+# "A-1-1 is not a seat of this hold" instead of 409 SeatTaken. False: the fixed answer is expected.
+TOLERATE_MIXED_BUY_BUG = False
 
 users = st.integers(min_value=0, max_value=USERS - 1)
 QUANTITIES = st.sampled_from([1, 2, 1, 3, MAX_PER_ORDER])  # general admission: mostly what may fit
@@ -245,7 +243,8 @@ class HoldMachine(RuleBasedStateMachine):
         assert (body["seats"], body["quantity"], body["section"]) == (seats, quantity, code), body
         assert body["hold_id"] == (hold.id if hold else None), body
         assert body["status"] == "confirmed" and body["user_id"] == self.user_ids[user], body
-        assert [t["seat"] for t in body["tickets"]] == (seats or [None] * quantity), body
+        tickets: list[str | None] = [*seats] or [None] * quantity  # general admission: no seat
+        assert [t["seat"] for t in body["tickets"]] == tickets, body
         self.orders[body["id"]] = MOrder(body["id"], user, code, seats, quantity, hold.id if hold else None)
         for seat in seats:
             self.items[seat] = ("sold", body["id"])

@@ -289,6 +289,18 @@ def test_buying_seats_of_your_own_hold_pays_the_hold(api, event):
     assert assert_counts_match(api, event["id"])["sold"] == 1
 
 
+def test_a_sold_seat_among_your_own_held_seats_is_seat_taken(api, event):
+    # Found by the hold state machine: this was sent to paying the hold, which answered 400.
+    _, bob = api.register()
+    _, alice = api.register()
+    assert api.post(f"/events/{event['id']}/orders", {"seats": ["A-1-1"]}, token=bob).status == 201
+    assert api.post(f"/events/{event['id']}/holds", {"seats": ["A-1-2"]}, token=alice).status == 201
+    r = api.post(f"/events/{event['id']}/orders", {"seats": ["A-1-1", "A-1-2"]}, token=alice)
+    assert (r.status, r.body["code"], r.body["seats"]) == (409, "SeatTaken", ["A-1-1", "A-1-2"])
+    sec = assert_counts_match(api, event["id"])
+    assert (sec["sold"], sec["held"]) == (1, 1)
+
+
 @pytest.mark.parametrize(
     "body",
     [
