@@ -41,10 +41,14 @@ def test_invoice_appears_then_credit_note_and_notifications(cloud):
     assert sorted(kinds) == ["order_cancelled", "order_confirmed"]
 
     env = read_env_file(cloud.state / "env")
-    with urllib.request.urlopen(env["AWS_ENDPOINT_URL"] + "/_local/mail", timeout=10) as r:
-        mail = json.load(r)["messages"]
-    to_buyer = [m["subject"] for m in mail if m["to"] == [f"{buyer_user['username']}@example.com"]]
-    assert any(s.startswith("Order cancelled") for s in to_buyer), mail
+
+    def mail_to_buyer() -> list[str]:
+        with urllib.request.urlopen(env["AWS_ENDPOINT_URL"] + "/_local/mail", timeout=10) as r:
+            mail = json.load(r)["messages"]
+        return [m["subject"] for m in mail if m["to"] == [f"{buyer_user['username']}@example.com"]]
+
+    # The notification is stored first, then emailed: the mail follows it, a moment later.
+    wait_for(mail_to_buyer, lambda subjects: any(s.startswith("Order cancelled") for s in subjects))
 
 
 def test_invoice_numbers_stay_consecutive_under_concurrent_orders(cloud):

@@ -47,6 +47,8 @@ def test_the_checker_reports_a_planted_defect():
     mutant = {"PYTHONPATH": f"{MUTANT}:{ROOT}", "BOXOFFICE_MUTANT": "no-client-token"}
     with running_cloud("dynamodb-local", args=["--faults", "lost-answer:0.3"], extra_env=mutant) as cloud:
         report = run_checker(cloud, duration=6)
-    told_failed = [v for v in report.violations if "was told the purchase failed" in v]
+    # A confirmed order whose payment went back: the money lost. Its buyer was told 409 (an order
+    # "was told the purchase failed"), or, with an Idempotency-Key, the replayed 201 of an
+    # order whose payment the failed retry had already voided; which one a run meets is chance.
     refunded = [v for v in report.violations if v.startswith("confirmed order") and "refunded" in v]
-    assert told_failed and refunded, report.summary()
+    assert refunded, report.summary()
