@@ -10,8 +10,6 @@ it or when the hold expires: expiry is exact (every condition compares
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,14 +28,14 @@ from chalicelib.store.holds import COMPLETED, EXPIRED, LIVE, RELEASED, Hold
 from chalicelib.store.idempotency import Replay
 from chalicelib.store.orders import Order
 from chalicelib.store.seats import Seat, SeatId
-from chalicelib.store.tx import ConditionFailed, Tx
+from chalicelib.store.tx import ConditionFailed, Tx, backoff
 
 log = logging.getLogger("boxoffice.holds")
 ATTEMPTS = 6  # re-reads after a concurrent change of the same hold or seats
 
 
 def _pause(attempt: int) -> None:
-    time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))
+    backoff(attempt, cap=0.2)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -99,10 +97,9 @@ def list_mine(caller: Caller) -> list[Hold]:
 def payable_by(caller: Caller, hold_id: str) -> Hold | None:
     """The hold if the caller may pay for seats of it (holder or assignee), else None."""
     try:
-        hold = store.get(hold_id)
+        return get(caller, hold_id)
     except NotFound:
         return None
-    return hold if _involved(caller, hold) else None
 
 
 # --- creating ------------------------------------------------------------------------------

@@ -138,10 +138,10 @@ class Tx:
                 retryable = code in _RETRYABLE or any(r is not None and r.code in _RETRYABLE for r in reasons)
                 if not retryable:
                     raise
-                _backoff(attempt)
+                backoff(attempt)
         raise Busy("The item is busy; please retry.", retry_after=1)
 
 
-def _backoff(attempt: int) -> None:
-    # Full jitter (AWS architecture blog): sleep uniform(0, min(cap, base * 2^n)).
-    time.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))
+def backoff(attempt: int, cap: float = 0.5) -> None:
+    """Full jitter (AWS architecture blog): sleep uniform(0, min(cap, base * 2^n))."""
+    time.sleep(random.uniform(0, min(cap, 0.01 * 2**attempt)))
