@@ -9,13 +9,19 @@ from chalice.app import CloudWatchEvent, DynamoDBEvent
 
 from chalicelib.api import (
     auth,
+    bookmarks,
     events,
+    friends,
     health,
     holds,
     invoices,
+    messages,
     notifications,
     orders,
+    places,
+    posts,
     reports,
+    search,
     tickets,
     users,
     waitlist,
@@ -35,7 +41,25 @@ app = Chalice(app_name="boxoffice")
 # Chalice sets its logger to ERROR: warnings (DynamoDB busy, failed stream records) would never be seen.
 app.log.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
 app.register_middleware(normalize_errors, "http")
-BLUEPRINTS = (auth, users, events, holds, orders, tickets, waitlist, invoices, notifications, reports, health)
+BLUEPRINTS = (
+    auth,
+    users,
+    events,
+    holds,
+    orders,
+    tickets,
+    waitlist,
+    invoices,
+    notifications,
+    friends,
+    posts,
+    messages,
+    bookmarks,
+    search,
+    places,
+    reports,
+    health,
+)
 for blueprint in (module.bp for module in BLUEPRINTS):
     app.register_blueprint(blueprint)
 

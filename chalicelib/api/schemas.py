@@ -228,3 +228,18 @@ class CheckInBody(Strict):
 class WaitlistBody(Strict):
     section: SectionCode
     quantity: Annotated[int, Field(ge=1, le=MAX_TICKETS_PER_ORDER)]
+
+
+# --- friends (issue 8) ---
+
+
+# --- posts, comments, likes (issue 8) ---
+
+
+# --- messages (issue 8) ---
+
+
+# --- search (issue 8) ---
+
+
+# --- places (issue 8) ---

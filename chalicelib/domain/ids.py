@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 from ulid import ULID
@@ -25,3 +26,10 @@ def skew_clock(by: timedelta) -> None:
 def iso(dt: datetime) -> str:
     """ISO 8601 in UTC with a Z suffix, to the millisecond: sorts as text."""
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def derived_id(seed: str, at: datetime) -> str:
+    """A ULID that sorts by ``at`` and is the same for the same seed: an idempotent id for derived items."""
+    digest = hashlib.sha256(seed.encode()).digest()
+    millis = int(at.timestamp() * 1000).to_bytes(6, "big")
+    return str(ULID.from_bytes(millis + digest[:10]))

@@ -17,11 +17,21 @@ from chalicelib.streams.records import Change
 log = logging.getLogger("boxoffice.notifications")
 
 
-def notify(change: Change, user_id: str, kind: str, title: str, body: str, data: dict[str, Any]) -> Notification:
-    """Store the notification once per (change, user, kind) and email it once."""
+def notify(
+    change: Change,
+    user_id: str,
+    kind: str,
+    title: str,
+    body: str,
+    data: dict[str, Any],
+    *,
+    notification_id: str | None = None,
+) -> Notification:
+    """Store the notification once per (change, user, kind), or once per ``notification_id``
+    (a fan-out derives it from its job), and email it once."""
     stored = store.add(
         Notification(
-            notification_id=change.derived_id(f"{kind}|{user_id}"),
+            notification_id=notification_id or change.derived_id(f"{kind}|{user_id}"),
             user_id=user_id,
             kind=kind,
             title=title,

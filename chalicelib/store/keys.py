@@ -215,3 +215,156 @@ def waitlist_entry(event_id: str, user_id: str) -> tuple[str, str]:
 def waitlist_queue(event_id: str, section: str) -> str:
     """GSI1 partition of a section's waiting entries, in order of joining."""
     return f"EVENT#{event_id}#WAITLIST#{section}"
+
+
+# --- social: friends -------------------------------------------------------------------------
+def pair(a: str, b: str) -> tuple[str, str]:
+    """The two users of a pair in a fixed order: one key whichever side acts."""
+    return (a, b) if a < b else (b, a)
+
+
+def friend_pair(a: str, b: str) -> tuple[str, str]:
+    """The pair's one state item (pending request or friends): uniqueness whichever side sent first."""
+    lo, hi = pair(a, b)
+    return f"PAIR#{lo}#{hi}", "PAIR"
+
+
+def friend_request(request_id: str) -> tuple[str, str]:
+    return f"FRIENDREQ#{request_id}", META
+
+
+def friend_requests_to(user_id: str) -> str:
+    """GSI1 partition of the pending requests a user received."""
+    return f"USER#{user_id}#FRIENDREQ#IN"
+
+
+def friend_requests_from(user_id: str) -> str:
+    """GSI2 partition of the pending requests a user sent."""
+    return f"USER#{user_id}#FRIENDREQ#OUT"
+
+
+def friends(user_id: str) -> str:
+    return f"FRIENDS#{user_id}"
+
+
+def friend(user_id: str, friend_id: str) -> tuple[str, str]:
+    """One direction of a friendship; a friendship is both edges, written in one transaction."""
+    return friends(user_id), f"USER#{friend_id}"
+
+
+FRIEND_PREFIX = "USER#"
+
+
+# --- social: posts, comments, likes, feeds ---------------------------------------------------------
+def post(post_id: str) -> tuple[str, str]:
+    return f"POST#{post_id}", META
+
+
+def post_partition(post_id: str) -> str:
+    return f"POST#{post_id}"
+
+
+def feed(user_id: str) -> str:
+    """GSI1 partition of a user's feed: their own posts and their friends' (entries written on post)."""
+    return f"FEED#{user_id}"
+
+
+def feed_entry(post_id: str, reader_id: str) -> tuple[str, str]:
+    """A post's copy in one friend's feed (lives in the post's partition, indexed into the reader's feed)."""
+    return post_partition(post_id), f"FEED#{reader_id}"
+
+
+FEED_ENTRY_PREFIX = "FEED#"
+
+
+def posts_by_author(user_id: str) -> str:
+    """GSI2 partition of a user's own posts, newest last by sort key."""
+    return f"USER#{user_id}#POSTS"
+
+
+def like(post_id: str, user_id: str) -> tuple[str, str]:
+    return post_partition(post_id), f"LIKE#{user_id}"
+
+
+LIKE_PREFIX = "LIKE#"
+
+
+def comment(comment_id: str) -> tuple[str, str]:
+    return f"COMMENT#{comment_id}", META
+
+
+def comments_of(post_id: str) -> str:
+    """GSI1 partition of a post's comments, oldest first."""
+    return f"POST#{post_id}#COMMENTS"
+
+
+# --- social: messages and conversations ------------------------------------------------------
+def conversation(a: str, b: str) -> str:
+    lo, hi = pair(a, b)
+    return f"CONVO#{lo}#{hi}"
+
+
+def message(a: str, b: str, message_id: str) -> tuple[str, str]:
+    return conversation(a, b), f"MSG#{message_id}"
+
+
+MESSAGE_PREFIX = "MSG#"
+
+
+def conversation_entry(user_id: str, other_id: str) -> tuple[str, str]:
+    """A user's view of one conversation (latest message, unread count): the activity consumer keeps it."""
+    return f"CONVOS#{user_id}", f"WITH#{other_id}"
+
+
+def conversations_of(user_id: str) -> str:
+    """GSI1 partition of a user's conversations, by the time of their latest message."""
+    return f"CONVOS#{user_id}"
+
+
+# --- social: bookmarks (followers of an event) ---------------------------------------------------
+def bookmark(user_id: str, event_id: str) -> tuple[str, str]:
+    return f"BOOKMARKS#{user_id}", f"EVENT#{event_id}"
+
+
+def bookmarks_of(user_id: str) -> str:
+    """GSI2 partition of a user's bookmarks, newest first by sort key ``<created_at>#<event>``."""
+    return f"USER#{user_id}#BOOKMARKS"
+
+
+def followers(event_id: str) -> str:
+    """GSI1 partition of the users who bookmarked an event (they follow its changes)."""
+    return f"EVENT#{event_id}#FOLLOWERS"
+
+
+# --- search: n-gram postings -------------------------------------------------------------------
+def search_postings(kind: str, gram: str) -> str:
+    return f"SEARCH#{kind}#{gram}"
+
+
+def search_posting(kind: str, gram: str, sort: str) -> tuple[str, str]:
+    return search_postings(kind, gram), sort
+
+
+def search_gram_count(kind: str, gram: str) -> tuple[str, str]:
+    """How many postings a gram has (approximate): the query reads the rarest gram's postings."""
+    return f"SEARCHCOUNT#{kind}", gram
+
+
+# --- places -------------------------------------------------------------------------------------
+def places_in(cell: str) -> str:
+    """The places of one geohash cell (precision 5, about 5 km x 5 km)."""
+    return f"PLACE#{cell}"
+
+
+def place(cell: str, kind: str, place_id: str) -> tuple[str, str]:
+    return places_in(cell), f"PLACE#{kind}#{place_id}"
+
+
+def place_kind_prefix(kind: str) -> str:
+    return f"PLACE#{kind}#"
+
+
+# --- fan-out: bounded work items ---------------------------------------------------------------
+def fanout_step(job_id: str, n: int) -> tuple[str, str]:
+    """One bounded step of a fan-out (notify followers, fill feeds); step n+1 is written by step n."""
+    return f"FANOUT#{job_id}", f"STEP#{n:06d}"

@@ -7,18 +7,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.domain import waitlist
+from chalicelib.domain import event_notices, fanout, friends, messages, places, posts, search, waitlist
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ids import iso
 from chalicelib.domain.notifications import notify
 from chalicelib.store import events as event_store
 from chalicelib.store import holds as hold_store
-from chalicelib.store import orders as order_store
 from chalicelib.store.events import CANCELLED as EVENT_CANCELLED
 from chalicelib.store.events import Event
 from chalicelib.store.holds import HoldAssignment
 from chalicelib.store.orders import CANCELLED, CONFIRMED, Order
-from chalicelib.streams.processor import Reactions, process, status_changed
+from chalicelib.streams.processor import Reaction, Reactions, process, status_changed
 from chalicelib.streams.records import Change
 
 WATCHED = ("title", "starts_at", "ends_at", "venue")
@@ -77,48 +76,21 @@ def order_cancelled(change: Change) -> None:
 
 
 def event_changed(change: Change) -> None:
+    """Holders and followers hear of a change or a cancellation, in bounded fan-out steps."""
     old, new = change.old, change.new
     if not isinstance(old, Event) or not isinstance(new, Event):
         return
+    data: dict[str, Any] = {"event_id": new.event_id}
     if status_changed(change, EVENT_CANCELLED):
-        since = change.at - timedelta(seconds=1)
-        for user_id in _holders(new.event_id, since):
-            notify(
-                change,
-                user_id,
-                "event_cancelled",
-                f"Cancelled: {new.title}",
-                f"{new.title} on {new.starts_at} is cancelled; your orders are refunded.",
-                {"event_id": new.event_id},
-            )
+        since = iso(change.at - timedelta(seconds=1))
+        body = f"{new.title} on {new.starts_at} is cancelled; any orders you had are refunded."
+        event_notices.start(change, "event_cancelled", f"Cancelled: {new.title}", body, data, since)
         return
     changed = [f for f in WATCHED if getattr(old, f) != getattr(new, f)]
     if not changed or new.status == EVENT_CANCELLED:
         return
-    for user_id in _holders(new.event_id, None):
-        notify(
-            change,
-            user_id,
-            "event_changed",
-            f"Changed: {new.title}",
-            f"{new.title} has a new {', '.join(changed).replace('_', ' ')}: starts {new.starts_at}.",
-            {"event_id": new.event_id, "changed": changed},
-        )
-
-
-def _holders(event_id: str, cancelled_since: Any) -> set[str]:
-    """Users holding tickets: confirmed orders, plus orders the event's cancellation refunded."""
-    holders: set[str] = set()
-    cursor = None
-    while True:
-        page = order_store.list_for_event(event_id, 100, cursor)
-        for order in page.items:
-            refunded = cancelled_since is not None and (order.cancelled_at or "") >= iso(cancelled_since)
-            if order.status == CONFIRMED or refunded:
-                holders.add(order.user_id)
-        if page.next_cursor is None:
-            return holders
-        cursor = page.next_cursor
+    body = f"{new.title} has a new {', '.join(changed).replace('_', ' ')}: starts {new.starts_at}."
+    event_notices.start(change, "event_changed", f"Changed: {new.title}", body, {**data, "changed": changed}, None)
 
 
 def seat_assigned(change: Change) -> None:
@@ -142,7 +114,7 @@ def seat_assigned(change: Change) -> None:
     )
 
 
-REACTIONS: Reactions = {
+BASE: Reactions = {
     ("order", "INSERT"): [order_confirmed],
     ("order", "MODIFY"): [order_cancelled],
     ("event", "MODIFY"): [event_changed],
@@ -152,6 +124,25 @@ REACTIONS: Reactions = {
     ("section", "MODIFY"): [waitlist.offer_returned_capacity],
     ("hold", "MODIFY"): [waitlist.offer_ended],
 }
+
+
+def merge(*tables: Reactions) -> Reactions:
+    merged: dict[tuple[str, str], list[Reaction]] = {}
+    for table in tables:
+        for key, reactions in table.items():
+            merged.setdefault(key, []).extend(reactions)
+    return merged
+
+
+REACTIONS = merge(
+    BASE,
+    fanout.REACTIONS,
+    friends.REACTIONS,
+    posts.REACTIONS,
+    messages.REACTIONS,
+    search.REACTIONS,
+    places.REACTIONS,
+)
 
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ulid import ULID
+from chalicelib.domain.ids import derived_id
 
 # Every item type must be registered before a record is read: import each store module.
 from chalicelib.store import (  # noqa: F401
+    bookmarks,
     events,
+    fanout,
+    friends,
     health,
     holds,
     idempotency,
     invoices,
+    messages,
     notifications,
     orders,
+    places,
+    posts,
     reports,
+    search,
     seats,
     tickets,
     users,
@@ -47,9 +53,7 @@ class Change:
 
     def derived_id(self, purpose: str) -> str:
         """A ULID that sorts by the change's time and is the same on every redelivery."""
-        digest = hashlib.sha256(f"{purpose}|{self.item.pk}|{self.item.sk}|{self.sequence_number}".encode()).digest()
-        millis = int(self.at.timestamp() * 1000).to_bytes(6, "big")
-        return str(ULID.from_bytes(millis + digest[:10]))
+        return derived_id(f"{purpose}|{self.item.pk}|{self.item.sk}|{self.sequence_number}", self.at)
 
 
 def parse_image(image: dict[str, Any] | None) -> Item | None:

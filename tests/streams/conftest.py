@@ -34,11 +34,17 @@ class Stream:
         for function in ("billing", "activity"):
             assert self.deliver(function, records) == {"batchItemFailures": []}
 
-    def flush(self) -> list[dict[str, Any]]:
-        """Read what is new and deliver it to both consumers, as Lambda would."""
-        records = self.read()
-        self.both(records)
-        return records
+    def flush(self, rounds: int = 50) -> list[dict[str, Any]]:
+        """Read what is new and deliver it to both consumers, as Lambda would, until what the
+        consumers wrote (fan-out steps, projections) has been delivered too. Returns every record."""
+        delivered: list[dict[str, Any]] = []
+        for _ in range(rounds):
+            records = self.read()
+            if not records:
+                return delivered
+            self.both(records)
+            delivered += records
+        raise AssertionError(f"the stream did not settle in {rounds} rounds")
 
 
 @pytest.fixture

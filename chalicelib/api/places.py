@@ -1,0 +1,7 @@
+"""Places routes (issue 8)."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+bp = Blueprint(__name__)

@@ -1,0 +1,3 @@
+"""Places: items and access patterns (issue 8)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Posts: items and access patterns (issue 8)."""
+
+from __future__ import annotations
