@@ -69,7 +69,7 @@ def get_settings() -> Settings:
         idempotency_ttl_seconds=_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
         login_max_failures=_int("LOGIN_MAX_FAILURES", 5),
         login_window_seconds=_int("LOGIN_WINDOW_SECONDS", 15 * 60),
-        fanout_page=_int("FANOUT_PAGE", 100),
+        fanout_page=_int("FANOUT_PAGE", 50),
         jwt_secret_parameter=os.environ.get("JWT_SECRET_PARAMETER") or None,
         _jwt_secret=os.environ.get("JWT_SECRET") or None,
         mail_from=os.environ.get("MAIL_FROM", "tickets@boxoffice.example.com"),
