@@ -1,5 +1,5 @@
 """python -m bench [calls] [cold_import] [throughput] [stream_lag] [invoice_throughput] [scale] [faults]
-                 [moto_transactions] [seats] [search] [feed] [recommendations]
+                 [moto_transactions] [seats] [search] [feed] [recommendations] [fanout]
 (all when none is named; the history checker is `python -m bench.history`)
 
 Each benchmark runs in a fresh interpreter: they set up different AWS
@@ -24,6 +24,7 @@ ALL = [
     "search",
     "feed",
     "recommendations",
+    "fanout",
 ]
 
 
