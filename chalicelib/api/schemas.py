@@ -231,15 +231,93 @@ class WaitlistBody(Strict):
 
 
 # --- friends (issue 8) ---
+class FriendRequestBody(Strict):
+    user_id: Annotated[str, Field(min_length=1, max_length=100)]
 
 
 # --- posts, comments, likes (issue 8) ---
+PostText = Annotated[str, Field(min_length=1, max_length=5000)]
+CommentText = Annotated[str, Field(min_length=1, max_length=2000)]
+PostRefId = Annotated[str, Field(min_length=1, max_length=100)]
+EditVersion = Annotated[int, Field(ge=1)]
+
+
+class PostBody(Strict):
+    """Talk about an event (``body, event_id``), share one (``event_id``), or re-share a post."""
+
+    body: PostText | None = None
+    event_id: PostRefId | None = None
+    shared_post_id: PostRefId | None = None
+
+    @model_validator(mode="after")
+    def not_empty(self) -> PostBody:
+        if self.body is None and self.event_id is None and self.shared_post_id is None:
+            raise ValueError("give a body, an event_id or a shared_post_id")
+        return self
+
+
+class PostPatchBody(Strict):
+    """The fields given change (``null`` clears); with ``version`` only that version is changed."""
+
+    body: PostText | None = None
+    event_id: PostRefId | None = None
+    version: EditVersion | None = None
+
+
+class PostPutBody(Strict):
+    """Every editable field: one left out is cleared."""
+
+    body: PostText | None = None
+    event_id: PostRefId | None = None
+    version: EditVersion | None = None
+
+
+class CommentBody(Strict):
+    body: CommentText
+
+
+class CommentPatchBody(Strict):
+    body: CommentText | None = None
+    version: EditVersion | None = None
+
+
+class CommentPutBody(Strict):
+    body: CommentText
+    version: EditVersion | None = None
 
 
 # --- messages (issue 8) ---
+MESSAGE_MAX_CHARS = 2000
+
+
+class MessageBody(Strict):
+    """A private message: 1-2000 characters once surrounding whitespace is stripped."""
+
+    to_user_id: Annotated[str, Field(min_length=1, max_length=100)]
+    body: Annotated[str, Field(min_length=1, max_length=MESSAGE_MAX_CHARS)]
 
 
 # --- search (issue 8) ---
 
 
 # --- places (issue 8) ---
+
+
+def _one_decimal(value: float) -> float:
+    if abs(value * 10 - round(value * 10)) > 1e-6:
+        raise ValueError("a rating has at most one decimal (4.5, not 4.55)")
+    return round(value, 1)
+
+
+PlaceKind = Literal["restaurant", "transport", "activity"]
+Rating = Annotated[float, Field(ge=0, le=5), AfterValidator(_one_decimal)]
+PlaceUrl = Annotated[str, Field(max_length=2000, pattern=r"^https?://")]
+
+
+class PlaceBody(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    kind: PlaceKind
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    rating: Rating
+    url: PlaceUrl | None = None
