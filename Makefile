@@ -11,7 +11,7 @@ BACKEND ?= dynamodb-local
 # MEMORY=1 keeps the data in memory (faster writes, gone when stopped).
 RUN_FLAGS := $(if $(FAULTS),--faults "$(FAULTS)") $(if $(FRESH),--fresh) $(if $(MEMORY),--in-memory)
 
-.PHONY: run test test-fast lint typecheck bench history admin clean
+.PHONY: run test test-fast lint typecheck bench history admin demo clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ history: $(STAMP) $(DDB_LOCAL) $(JAVA)
 admin: $(STAMP)
 	$(PY) -m chalicelib.cli $(if $(wildcard .local-cloud/env),--local) create-admin \
 		--email "$(EMAIL)" --username "$(USERNAME)" --name "$(NAME)"
+
+## demo: fill the running local cloud with demo users, events and places
+demo: $(STAMP)
+	$(PY) -m chalicelib.cli --local demo-data
 
 clean:
 	rm -rf $(VENV) infra/local/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis .local-cloud

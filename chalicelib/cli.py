@@ -122,6 +122,169 @@ def verify_ticket(code: str, event_id: str, keys_file: TextIO) -> None:
     click.echo(f"seat     {ticket.seat or '-'}")
 
 
+# --- demo data (issue 8): `make demo` -------------------------------------------------------------
+# One function per kind of data, each given what the earlier ones made (a DemoWorld): friends,
+# posts and bookmarks can be added the same way. Domain functions only, no raw table writes.
+DEMO_PASSWORD = "boxoffice demo night 2025"
+DEMO_USERS = [  # username, name, role
+    ("demo.organizer", "Olivia Organizer", "organizer"),
+    ("demo.alice", "Alice Attendee", "user"),
+    ("demo.bob", "Bob Buyer", "user"),
+]
+DEMO_EVENTS = [  # title, category, days from now, venue name, address, lat, lon
+    ("Harbour Lights Orchestra", "music", 14, "Sydney Opera House", "Bennelong Point, Sydney", -33.8568, 151.2153),
+    ("Comedy at the Enmore", "comedy", 21, "Enmore Theatre", "118-132 Enmore Rd, Newtown", -33.8996, 151.1740),
+    ("Derby Day at Moore Park", "sport", 28, "Allianz Stadium", "Driver Ave, Moore Park", -33.8891, 151.2247),
+    ("Indie Night at the Metro", "music", 35, "Metro Theatre", "624 George St, Sydney", -33.8757, 151.2067),
+    ("Bondi Sunset Sessions", "festival", 42, "Bondi Pavilion", "Queen Elizabeth Dr, Bondi Beach", -33.8915, 151.2767),
+]
+DEMO_PLACES = [  # name, kind, lat, lon, rating, url
+    ("Bennelong", "restaurant", -33.8572, 151.2149, 4.6, "https://www.bennelong.com.au"),
+    ("Opera Bar", "restaurant", -33.8577, 151.2133, 4.2, "https://operabar.com.au"),
+    ("Circular Quay Station", "transport", -33.8611, 151.2111, 4.0, None),
+    ("Circular Quay Ferry Wharves", "transport", -33.8605, 151.2127, 4.4, None),
+    ("Royal Botanic Garden", "activity", -33.8642, 151.2166, 4.8, "https://www.botanicgardens.org.au"),
+    ("Museum of Contemporary Art", "activity", -33.8599, 151.2090, 4.5, "https://www.mca.com.au"),
+    ("Newtown Station", "transport", -33.8978, 151.1794, 3.8, None),
+    ("Thai Pothong", "restaurant", -33.8966, 151.1797, 4.3, None),
+    ("Black Star Pastry", "restaurant", -33.8957, 151.1792, 4.4, None),
+    ("Camperdown Memorial Rest Park", "activity", -33.8939, 151.1790, 4.1, None),
+    ("Moore Park Light Rail", "transport", -33.8906, 151.2233, 4.0, None),
+    ("Centennial Park", "activity", -33.8983, 151.2347, 4.7, "https://www.centennialparklands.com.au"),
+    ("Entertainment Quarter", "activity", -33.8918, 151.2261, 3.9, None),
+    ("Town Hall Station", "transport", -33.8731, 151.2065, 3.9, None),
+    ("Central Station", "transport", -33.8832, 151.2065, 4.1, None),
+    ("Darling Harbour", "activity", -33.8748, 151.1987, 4.4, None),
+    ("Mamak", "restaurant", -33.8788, 151.2046, 4.5, None),
+    ("Chat Thai", "restaurant", -33.8805, 151.2060, 4.2, None),
+    ("Icebergs Dining Room", "restaurant", -33.8949, 151.2741, 4.5, None),
+    ("Bondi to Coogee Coastal Walk", "activity", -33.8960, 151.2750, 4.9, None),
+    ("Campbell Parade bus stop", "transport", -33.8904, 151.2770, 3.5, None),
+    ("Bondi Junction Station", "transport", -33.8913, 151.2478, 3.9, None),
+]
+
+
+class DemoWorld:
+    """What the demo steps made so far, for the steps after them."""
+
+    def __init__(self) -> None:
+        self.callers: dict[str, auth.Caller] = {}  # by username, signed in
+        self.tokens: dict[str, str] = {}
+        self.events: list[tuple[str, str, bool]] = []  # (id, title, created by this run)
+        self.places = (0, 0)  # (added, already there)
+
+
+def _demo_users(world: DemoWorld) -> None:
+    """Register the demo users, or reuse them by username (signing in with the demo password)."""
+    import contextlib
+
+    from chalicelib.domain.errors import AlreadyExists
+
+    for username, name, role in DEMO_USERS:
+        email = f"{username.replace('.', '+')}@example.com"
+        with contextlib.suppress(AlreadyExists):  # from an earlier run: signing in below reuses it
+            auth.register(email=email, username=username, name=name, password=DEMO_PASSWORD, role=role)
+        try:
+            _, token, _ = auth.login(password=DEMO_PASSWORD, username=username)
+        except DomainError as e:
+            raise click.ClickException(f"{username} exists; the demo password does not sign in: {e.message}") from e
+        world.callers[username], world.tokens[username] = auth.authenticate(f"Bearer {token}"), token
+
+
+def _demo_events(world: DemoWorld) -> None:
+    """The demo organizer's events in Sydney, each with GA and reserved seats; titles it already has are reused."""
+    from datetime import timedelta
+
+    from chalicelib.api.schemas import EventBody
+    from chalicelib.domain import events
+    from chalicelib.store.places import organizer_event_titles
+
+    organizer = world.callers["demo.organizer"]
+    existing = organizer_event_titles(organizer.id)
+    for title, category, days, venue, address, lat, lon in DEMO_EVENTS:
+        if title in existing:
+            world.events.append((existing[title], title, False))
+            continue
+        starts = (utcnow() + timedelta(days=days)).replace(hour=9, minute=0, second=0, microsecond=0)  # 19:00 AEST
+        body = EventBody.model_validate(
+            {
+                "title": title,
+                "description": f"{title} at {venue}. Demo data: tickets are not real.",
+                "category": category,
+                "starts_at": starts,
+                "ends_at": starts + timedelta(hours=3),
+                "venue": {"name": venue, "address": address, "lat": lat, "lon": lon},
+                "sections": [
+                    {"code": "GA", "name": "General admission", "price_cents": 4900, "capacity": 300},
+                    {"code": "A", "name": "Reserved A", "price_cents": 8900, "rows": 10, "seats_per_row": 20},
+                ],
+            }
+        )
+        event, _ = events.create(organizer, body.model_dump())
+        world.events.append((event.event_id, title, True))
+
+
+def _demo_places(world: DemoWorld) -> None:
+    """Places of all three kinds around the venues, added by the demo organizer; names already there are skipped."""
+    from chalicelib.api.schemas import PlaceBody
+    from chalicelib.domain import places
+
+    there = {place.name for *_, lat, lon in DEMO_EVENTS for place, _ in places.nearby(lat, lon)}
+    added = 0
+    for name, kind, lat, lon, rating, url in DEMO_PLACES:
+        if name not in there:
+            fields = {"name": name, "kind": kind, "lat": lat, "lon": lon, "rating": rating, "url": url}
+            body = PlaceBody.model_validate(fields)
+            places.add(world.callers["demo.organizer"], body.model_dump())
+            added += 1
+    world.places = (added, len(DEMO_PLACES) - added)
+
+
+@cli.command("demo-data")
+@click.option("--api-url", default="http://127.0.0.1:8000", show_default=True, help="for the curl lines printed")
+@click.option("--yes", is_flag=True, help="needed when no local endpoint is set (AWS_ENDPOINT_URL): real AWS")
+def demo_data(api_url: str, yes: bool) -> None:
+    """Fill the table with demo users, events in Sydney and places around them (safe to run again)."""
+    local = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
+    if not local and not yes:
+        raise click.ClickException(
+            f"this would write demo accounts with a published password to {get_settings().table_name} on AWS: "
+            "use --local for the local cloud, or --yes if you mean it"
+        )
+    world = DemoWorld()
+    try:
+        for step in (_demo_users, _demo_events, _demo_places):
+            step(world)
+    except DomainError as e:
+        raise click.ClickException(e.message) from e
+    click.echo(f"users (password for all: {DEMO_PASSWORD!r}):")
+    for username, caller in world.callers.items():
+        click.echo(f"  {username:16} {caller.role:10} {caller.id}")
+    click.echo("events:")
+    for event_id, title, created in world.events:
+        click.echo(f"  {event_id}  {title}{'' if created else '  (already there)'}")
+    click.echo(f"places: {world.places[0]} added, {world.places[1]} already there")
+    first = world.events[0][0]
+    click.echo("try:")
+    click.echo(f"  curl '{api_url}/events/{first}/recommendations?kind=restaurant'")
+    login = json.dumps({"username": "demo.alice", "password": DEMO_PASSWORD})
+    click.echo(f"  curl -X POST {api_url}/auth/login -d '{login}'")
+
+
+@cli.command("search-reindex")
+def search_reindex() -> None:
+    """(Re)build the search index from every user and event (a Scan: run it when the table is quiet).
+
+    Idempotent: writes only missing or out-of-date postings, deletes stale ones, sets exact counts."""
+    from chalicelib.domain import search
+
+    run = search.reindex(search.all_indexed_items(), progress=click.echo)
+    click.echo(
+        f"indexed {run.users} users and {run.events} events: {run.put} postings written, "
+        f"{run.deleted} deleted, {run.counters} gram counters set"
+    )
+
+
 def main() -> None:
     cli(prog_name="python -m chalicelib.cli")
 
