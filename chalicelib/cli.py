@@ -29,12 +29,14 @@ def cli(local: bool) -> None:
 
 
 def _use_local_cloud() -> None:
-    from infra.local.cloud import read_env_file  # the repo's local cloud; never deployed
+    from infra.local.cloud import STATE, StateDir, read_env_file  # the repo's local cloud; never deployed
 
     env = read_env_file()
     if not env:
         raise click.ClickException("the local cloud is not running here: start it with `make run`")
     os.environ.update(env)
+    # Commands that sign someone in (demo-data) make tokens the running API accepts: its secret.
+    os.environ.setdefault("JWT_SECRET", StateDir(STATE).jwt_secret())
     reset_settings()
 
 
