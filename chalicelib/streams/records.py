@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.ids import derived_id
@@ -110,4 +111,26 @@ def change_of(record: dict[str, Any]) -> Change:
     old, new = parse_image(body.get("OldImage")), parse_image(body.get("NewImage"))
     if old is None and new is None:
         raise PoisonRecord("record carries no image (is the stream NEW_AND_OLD_IMAGES?)")
-    return Change(event_name, sequence, at, old, new)
+    return Change(event_name, sequence, precise(at, new), old, new)
+
+
+# ApproximateCreationDateTime is rounded down: to the second on AWS, to the minute on DynamoDB Local.
+ROUNDING = timedelta(minutes=1)
+_INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+def precise(at: datetime, item: Item | None) -> datetime:
+    """The change's time: the record's rounded time, made precise by the latest instant the item
+    itself records within the rounding window (``created_at``, ``updated_at``, ``decided_at``…).
+
+    Notifications sort by it: two made in one minute must not come out in a random order.
+    """
+    if item is None:
+        return at
+    found = [
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+        for value in item.attribute_values.values()
+        if isinstance(value, str) and _INSTANT.match(value)
+    ]
+    inside = [t for t in found if at <= t < at + ROUNDING]
+    return max(inside, default=at)

@@ -144,3 +144,22 @@ def test_mail_ses_refuses_fails_no_record_and_holds_back_no_one(api, stream, mon
     assert len(errors) == 2 and all(e.startswith("MessageRejected") for e in errors)
     monkeypatch.undo()
     reset_settings()
+
+
+def test_notifications_of_one_minute_keep_their_order_when_the_record_time_is_rounded(api, stream):
+    """DynamoDB Local rounds ApproximateCreationDateTime down to the minute (AWS to the second):
+    the notifications of one minute still list newest first, by the item's own time."""
+    _, org = api.register()
+    _, buyer = api.register()
+    event = api.create_event(org)
+    order = api.buy(buyer, event["id"]).body
+    assert api.post(f"/orders/{order['id']}/cancel", token=buyer).status == 200
+    for _ in range(10):
+        records = stream.read()
+        if not records:
+            break
+        for record in records:
+            at = float(record["dynamodb"]["ApproximateCreationDateTime"])
+            record["dynamodb"]["ApproximateCreationDateTime"] = at - at % 60
+        stream.both(records)
+    assert kinds(api, buyer) == ["order_cancelled", "order_confirmed"]
