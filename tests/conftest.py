@@ -62,6 +62,14 @@ def api(chalice_client: Client) -> Api:
     return Api.over_chalice(chalice_client)
 
 
+@pytest.fixture
+def stream(chalice_client: Client) -> Any:
+    """The table's stream, delivered to both consumers on ``flush()`` (tests/streams/conftest.py)."""
+    from tests.streams.conftest import Stream
+
+    return Stream(chalice_client)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under ``-n 2 --dist loadgroup`` (make test), the tests that start local clouds run one after
     another on one worker (they share the machine's ports and cores with their servers), while the

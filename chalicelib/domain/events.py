@@ -12,6 +12,7 @@ from chalicelib.domain.auth import Caller
 from chalicelib.domain.errors import Conflict, Forbidden, Invalid
 from chalicelib.domain.ids import iso, new_id, utcnow
 from chalicelib.store import events as store
+from chalicelib.store import search as search_store
 from chalicelib.store.events import CANCELLED, ON_SALE, Event, Section
 from chalicelib.store.pagination import Page, decode_cursor, encode_cursor
 
@@ -274,22 +275,19 @@ def sales_rows(sections: list[Section]) -> tuple[list[dict[str, Any]], dict[str,
 def list_events(
     *, limit: int, cursor: str | None, start: datetime | None, end: datetime | None, category: str | None, q: str | None
 ) -> Page[Event]:
-    """Events between two instants, soonest first, month partition by month."""
+    """Events between two instants, soonest first, month partition by month (with ``q``: the title index)."""
     scope = f"events#{start and iso(start)}#{end and iso(end)}#{category}#{q}"
-    position = decode_cursor(cursor, scope) or {}
     start = start or utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     end = end or start + DEFAULT_LIST_RANGE
     if end < start:
         raise _bad("to", "to must not be before from")
     if end - start > MAX_LIST_RANGE:
         raise _bad("to", "at most five years at a time")
-    condition: Condition | None = None
-    if category:
-        condition = Event.category == category
-    if q:
-        title = Event.title_lc.contains(q.lower())
-        condition = title if condition is None else condition & title
     start_iso, end_iso = iso(start), iso(end)
+    if q is not None:
+        return _search(q, limit, cursor, scope, start_iso, end_iso, category)
+    condition: Condition | None = Event.category == category if category else None
+    position = decode_cursor(cursor, scope) or {}
     month = str(position.get("m") or start_iso[:7])
     if not (start_iso[:7] <= month <= end_iso[:7]):
         raise _bad("cursor", "the cursor does not belong to this query")
@@ -305,6 +303,17 @@ def list_events(
                 return Page(found, None)
         if len(found) >= limit:
             return Page(found, encode_cursor({"m": month, "k": last_key}, scope))
+
+
+def _search(
+    q: str, limit: int, cursor: str | None, scope: str, start_iso: str, end_iso: str, category: str | None
+) -> Page[Event]:
+    """``?q=``: the title index (one partition for any date range), soonest first."""
+    folded = search_store.needle(q)
+    found, position = search_store.find_events(
+        folded, limit, decode_cursor(cursor, f"search#{scope}"), start_iso, end_iso, category or None
+    )
+    return Page(found, encode_cursor(position, f"search#{scope}"))
 
 
 def next_month(month: str) -> str:

@@ -278,7 +278,7 @@ FEED_ENTRY_PREFIX = "FEED#"
 
 
 def posts_by_author(user_id: str) -> str:
-    """GSI2 partition of a user's own posts, newest last by sort key."""
+    """GSI2 partition of a user's own posts, newest last by sort key (``<created_at>#<post>``)."""
     return f"USER#{user_id}#POSTS"
 
 
@@ -287,6 +287,11 @@ def like(post_id: str, user_id: str) -> tuple[str, str]:
 
 
 LIKE_PREFIX = "LIKE#"
+
+
+def like_notice(post_id: str, user_id: str) -> tuple[str, str]:
+    """Marks that this user's like of this post was told: a re-like after an unlike tells nobody."""
+    return post_partition(post_id), f"NOTICE#LIKE#{user_id}"
 
 
 def comment(comment_id: str) -> tuple[str, str]:
@@ -346,8 +351,11 @@ def search_posting(kind: str, gram: str, sort: str) -> tuple[str, str]:
 
 
 def search_gram_count(kind: str, gram: str) -> tuple[str, str]:
-    """How many postings a gram has (approximate): the query reads the rarest gram's postings."""
-    return f"SEARCHCOUNT#{kind}", gram
+    """How many postings a gram has (approximate): the query reads the rarest gram's postings.
+
+    One partition per gram: every insert bumps dozens of counters, and one partition per kind
+    would take all of those writes."""
+    return f"SEARCHCOUNT#{kind}#{gram}", "COUNT"
 
 
 # --- places -------------------------------------------------------------------------------------

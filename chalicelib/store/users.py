@@ -158,15 +158,14 @@ def delete(user: User) -> None:
 
 
 def list_users(limit: int, cursor: str | None, q: str | None) -> Page[User]:
-    scope = f"users#{q or ''}"
+    """Every user by username; with ``q``, those whose username or name holds it (the n-gram index)."""
+    if q is not None:
+        from chalicelib.store import search  # it imports this module
+
+        return search.find_users(q, limit, cursor)
+    scope = "users#"
     start = decode_cursor(cursor, scope)
-    condition = None
-    if q:
-        needle = q.lower()
-        # Interim: a filtered Query of the users partition. The search issue
-        # replaces this with the n-gram index written by the activity stream.
-        condition = User.username_lc.contains(needle) | User.name_lc.contains(needle)
-    results = Item.gsi1.query(keys.users_index(), filter_condition=condition, limit=limit, last_evaluated_key=start)
+    results = Item.gsi1.query(keys.users_index(), limit=limit, last_evaluated_key=start)
     return page(results, limit, User, scope)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
@@ -45,11 +44,6 @@ class Stream:
             self.both(records)
             delivered += records
         raise AssertionError(f"the stream did not settle in {rounds} rounds")
-
-
-@pytest.fixture
-def stream(chalice_client: Any) -> Stream:
-    return Stream(chalice_client)
 
 
 def sent_mail() -> list[Any]:
