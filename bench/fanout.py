@@ -14,19 +14,9 @@ from __future__ import annotations
 import os
 import time
 
-os.environ.update(
-    {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "BOXOFFICE_TABLE": "boxoffice-bench",
-        "JWT_SECRET": "bench-secret-0123456789-0123456789-0123",
-        "BCRYPT_ROUNDS": "4",
-    }
-)
-for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
-    del os.environ[name]
+from bench import use_moto_in_process
+
+use_moto_in_process()
 
 FOLLOWERS = int(os.environ.get("BENCH_FOLLOWERS", 200))
 

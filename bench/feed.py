@@ -18,19 +18,9 @@ import time
 from collections import Counter
 from typing import Any
 
-os.environ.update(
-    {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "BOXOFFICE_TABLE": "boxoffice-bench",
-        "JWT_SECRET": "bench-secret-0123456789-0123456789-0123",
-        "BCRYPT_ROUNDS": "4",
-    }
-)
-for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
-    del os.environ[name]
+from bench import app_clients, use_moto_in_process
+
+use_moto_in_process()
 
 FRIENDS = int(os.environ.get("BENCH_FRIENDS", 200))
 LIMIT = int(os.environ.get("BENCH_FEED_LIMIT", 20))
@@ -46,13 +36,7 @@ class Calls:
         self.items: Counter[str] = Counter()
 
     def attach(self) -> None:
-        from chalicelib.store.table import Item
-
-        discriminator = Item._get_discriminator_attribute()
-        assert discriminator is not None
-        models: list[Any] = [Item, *discriminator.get_registered_subclasses(Item)]
-        clients = {id(c): c for c in (m._get_connection().connection.client for m in models)}
-        for client in clients.values():
+        for client in app_clients():
             client.meta.events.register("after-call.dynamodb", self._after)
 
     def clear(self) -> None:

@@ -22,6 +22,8 @@ import time
 from collections import Counter
 from typing import Any
 
+from bench import app_clients
+
 CENTRE = (-33.87, 151.21)
 SIDE_KM, VENUE_SIDE_KM = 30.0, 20.0
 SIZES = (1_000, 10_000)
@@ -53,13 +55,7 @@ class Counts:
 
     def attach(self) -> None:
         """Hook the client of every model class (a subclass may have a connection of its own)."""
-        from chalicelib.store.table import Item
-
-        discriminator = Item._get_discriminator_attribute()
-        assert discriminator is not None
-        models: list[Any] = [Item, *discriminator.get_registered_subclasses(Item)]
-        clients = {id(c): c for c in (m._get_connection().connection.client for m in models)}
-        for client in clients.values():
+        for client in app_clients():
             client.meta.events.register("before-parameter-build.dynamodb", self.before)
             client.meta.events.register("after-call.dynamodb", self.after)
 

@@ -33,6 +33,7 @@ from typing import Any
 
 import requests
 
+from bench import app_clients
 from bench.load import Burst, local_cloud
 
 
@@ -69,16 +70,8 @@ class CallLog:
 
     def attach(self) -> int:
         """Hook the client of every model class (a subclass may have a connection of its own); how many."""
-        from chalicelib.store.table import Item
-
-        discriminator = Item._get_discriminator_attribute()
-        assert discriminator is not None
-        clients = {}
-        models: list[Any] = [Item, *discriminator.get_registered_subclasses(Item)]
-        for model in models:
-            client = model._get_connection().connection.client
-            clients[id(client)] = client
-        for client in clients.values():
+        clients = app_clients()
+        for client in clients:
             client.meta.events.register("before-parameter-build.dynamodb", self._before)
             client.meta.events.register("after-call.dynamodb", self._after)
         return len(clients)

@@ -128,6 +128,7 @@ def verify_ticket(code: str, event_id: str, keys_file: TextIO) -> None:
 # One function per kind of data, each given what the earlier ones made (a DemoWorld): friends,
 # posts and bookmarks can be added the same way. Domain functions only, no raw table writes.
 DEMO_PASSWORD = "boxoffice demo night 2025"
+DEMO_POSTS = ["Doors at 6:30 for {title}: see you there!", "{title}: a few reserved seats left in row A."]
 DEMO_USERS = [  # username, name, role
     ("demo.organizer", "Olivia Organizer", "organizer"),
     ("demo.alice", "Alice Attendee", "user"),
@@ -242,6 +243,28 @@ def _demo_places(world: DemoWorld) -> None:
     world.places = (added, len(DEMO_PLACES) - added)
 
 
+def _demo_social(world: DemoWorld) -> None:
+    """The organizer and Alice are friends, the organizer has posted about two events (Alice's
+    feed shows them), and Bob follows the first event; each only once, however often it runs."""
+    from chalicelib.domain import bookmarks, friends, posts
+    from chalicelib.domain.errors import Conflict
+    from chalicelib.store import friends as friend_store
+    from chalicelib.store import posts as post_store
+
+    organizer, alice, bob = (world.callers[u] for u in ("demo.organizer", "demo.alice", "demo.bob"))
+    if not friend_store.are_friends(organizer.id, alice.id):
+        try:
+            request_id = friends.send(organizer, alice.id)["id"]
+        except Conflict as e:  # a request left pending by an earlier, interrupted run
+            request_id = e.extra.get("request_id")
+        if request_id:
+            friends.accept(alice, request_id)
+    if not post_store.by_author(organizer.id, 1):
+        for (event_id, title, _), line in zip(world.events, DEMO_POSTS, strict=False):
+            posts.create(organizer, line.format(title=title), event_id, None)
+    bookmarks.add(bob, world.events[0][0])
+
+
 @cli.command("demo-data")
 @click.option("--api-url", default="http://127.0.0.1:8000", show_default=True, help="for the curl lines printed")
 @click.option("--yes", is_flag=True, help="needed when no local endpoint is set (AWS_ENDPOINT_URL): real AWS")
@@ -255,7 +278,7 @@ def demo_data(api_url: str, yes: bool) -> None:
         )
     world = DemoWorld()
     try:
-        for step in (_demo_users, _demo_events, _demo_places):
+        for step in (_demo_users, _demo_events, _demo_places, _demo_social):
             step(world)
     except DomainError as e:
         raise click.ClickException(e.message) from e
@@ -266,6 +289,8 @@ def demo_data(api_url: str, yes: bool) -> None:
     for event_id, title, created in world.events:
         click.echo(f"  {event_id}  {title}{'' if created else '  (already there)'}")
     click.echo(f"places: {world.places[0]} added, {world.places[1]} already there")
+    click.echo("social: demo.organizer and demo.alice are friends (the organizer's posts are in Alice's feed);")
+    click.echo("        demo.bob bookmarked the first event (he hears of its changes)")
     first = world.events[0][0]
     click.echo("try:")
     click.echo(f"  curl '{api_url}/events/{first}/recommendations?kind=restaurant'")

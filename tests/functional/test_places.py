@@ -166,7 +166,19 @@ def test_the_edges_of_the_grid(api, organizer, venue, spot, expected):
 
 
 # --- demo data -------------------------------------------------------------------------------------
-def test_demo_data_fills_an_empty_table_and_runs_again(api, aws):
+def social(api, stream):
+    """Alice's feed (the organizer's posts) and Bob's bookmarks, once the activity consumer ran."""
+    stream.flush()
+    tokens = {}
+    for who in ("demo.alice", "demo.bob"):
+        r = api.post("/auth/login", {"username": who, "password": "boxoffice demo night 2025"})
+        tokens[who] = r.body["access_token"]
+    feed = api.get("/posts", token=tokens["demo.alice"]).body["items"]
+    marks = api.get("/me/bookmarks", token=tokens["demo.bob"]).body["items"]
+    return [p["body"] for p in feed], [e["title"] for e in marks]
+
+
+def test_demo_data_fills_an_empty_table_and_runs_again(api, aws, stream):
     first = CliRunner().invoke(cli, ["demo-data", "--yes"])
     assert first.exit_code == 0, first.output
     assert "places: 22 added, 0 already there" in first.output
@@ -179,11 +191,15 @@ def test_demo_data_fills_an_empty_table_and_runs_again(api, aws):
     recs = api.get(f"/events/{events[0]['id']}/recommendations").body["items"]
     assert {p["kind"] for p in recs} == {"restaurant", "transport", "activity"}
     assert recs[0]["name"] == "Bennelong"
+    feed, marks = social(api, stream)
+    assert len(feed) == 2 and all("see you there" in b or "row A" in b for b in feed)
+    assert marks == ["Harbour Lights Orchestra"]
 
     again = CliRunner().invoke(cli, ["demo-data", "--yes"])
     assert again.exit_code == 0, again.output
     assert "places: 0 added, 22 already there" in again.output and "(already there)" in again.output
     assert [e["title"] for e in api.get("/events").body["items"]].count("Harbour Lights Orchestra") == 1
+    assert social(api, stream) == (feed, marks)  # nothing made twice
 
 
 def test_demo_data_wants_a_local_endpoint_or_yes(api, aws):

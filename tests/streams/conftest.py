@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
+import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from chalicelib.settings import get_settings
+from chalicelib.settings import get_settings, reset_settings
 from infra.local.poller import StreamReader
 
 
@@ -48,3 +49,13 @@ class Stream:
 
 def sent_mail() -> list[Any]:
     return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    """Two recipients per fan-out step (FANOUT_PAGE), so a handful of users takes several."""
+    monkeypatch.setenv("FANOUT_PAGE", "2")
+    reset_settings()
+    yield
+    monkeypatch.delenv("FANOUT_PAGE")
+    reset_settings()

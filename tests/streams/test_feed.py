@@ -6,22 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from chalicelib.settings import reset_settings
 from chalicelib.store import posts as post_store
 from tests.functional.test_posts import befriend, post, unfriend
 from tests.support import Api
-
-
-@pytest.fixture
-def small_pages(monkeypatch):
-    """Two friends per fan-out step, so a handful of friends takes several steps."""
-    monkeypatch.setenv("FANOUT_PAGE", "2")
-    reset_settings()
-    yield
-    monkeypatch.delenv("FANOUT_PAGE")
-    reset_settings()
 
 
 def whole_feed(api: Api, token: str, limit: int = 3) -> list[dict[str, Any]]:

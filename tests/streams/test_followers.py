@@ -3,9 +3,6 @@ follower once, in bounded fan-out steps, however often the activity batch is red
 
 from __future__ import annotations
 
-import pytest
-
-from chalicelib.settings import reset_settings
 from tests.support import in_days
 
 
@@ -30,16 +27,6 @@ def redeliver_until_quiet(stream, rounds=60):
         stream.both(records)
         seen += records
     raise AssertionError("the stream did not settle")
-
-
-@pytest.fixture
-def small_pages(monkeypatch):
-    """Two recipients per fan-out step, so a handful of users takes several steps."""
-    monkeypatch.setenv("FANOUT_PAGE", "2")
-    reset_settings()
-    yield
-    monkeypatch.delenv("FANOUT_PAGE")
-    reset_settings()
 
 
 def test_bookmarks_are_idempotent_and_listed_newest_first(api):
