@@ -130,7 +130,8 @@ def _collect(run: Reindex, item: Item) -> None:
         for gram in entry.grams:
             posting = entry.posting(gram)
             run.wanted[(posting.pk, posting.sk)] = posting
-            run.counts[(entry.kind, gram)] = run.counts.get((entry.kind, gram), 0) + 1
+            if store.counted(gram):
+                run.counts[(entry.kind, gram)] = run.counts.get((entry.kind, gram), 0) + 1
 
 
 def _same(a: Posting, b: Posting) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -34,6 +35,7 @@ MIN_QUERY = 2
 MAX_NAME, MAX_TITLE = 100, 200  # folded text indexed per field: bounds the postings per item
 READ_BUDGET = 500  # postings one request may read before it answers (with a cursor to go on)
 MAX_QUERY_GRAMS = 100  # one BatchGetItem of counters
+COUNTER_WRITERS = 8
 
 T = TypeVar("T", User, Event)
 
@@ -149,11 +151,20 @@ def update_index(old: Entry | None, new: Entry | None) -> int:
     gone = [old.posting(g) for g in old_grams if moved or g not in new_grams] if old else []
     fresh = [new.posting(g) for g in new_grams if changed or g not in old_grams] if new else []
     write_postings(fresh, gone)
-    for gram in old_grams - new_grams:
-        bump(either.kind, gram, -1)
-    for gram in new_grams - old_grams:
-        bump(either.kind, gram, 1)
+    # Only trigrams are ever compared (a two-character query is its own, only gram): count those.
+    deltas = [(g, -1) for g in old_grams - new_grams if len(g) == 3] + [
+        (g, 1) for g in new_grams - old_grams if len(g) == 3
+    ]
+    # One UpdateItem per gram, a few at a time: a new user is ~30 of them, and the activity
+    # consumer's other work (notifications) waits behind them.
+    with ThreadPoolExecutor(max_workers=COUNTER_WRITERS) as pool:
+        list(pool.map(lambda d: bump(either.kind, *d), deltas))
     return len(gone) + len(fresh)
+
+
+def counted(gram: str) -> bool:
+    """Only trigrams are ever compared (a two-character query is its own, only gram): only they are counted."""
+    return len(gram) == 3
 
 
 def write_postings(puts: Iterable[Posting], deletes: Iterable[Posting]) -> None:
