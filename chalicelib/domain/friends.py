@@ -190,16 +190,11 @@ def unfriend(caller: Caller, user_id: str) -> None:
 # --- notifications (activity consumer) -----------------------------------------------------
 
 
-def _name(user_id: str) -> str:
-    user = users.get(user_id)
-    return user.name if user is not None else "Someone"
-
-
 def request_received(change: Change) -> None:
     request = change.new
     if not isinstance(request, FriendRequest) or request.status != PENDING:
         return
-    name = _name(request.from_user_id)
+    name = user_domain.display_name(request.from_user_id)
     notify(
         change,
         request.to_user_id,
@@ -214,7 +209,7 @@ def request_accepted(change: Change) -> None:
     request = change.new
     if not isinstance(request, FriendRequest) or not status_changed(change, ACCEPTED):
         return
-    name = _name(request.to_user_id)
+    name = user_domain.display_name(request.to_user_id)
     notify(
         change,
         request.from_user_id,

@@ -22,6 +22,7 @@ from chalicelib.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from chalicelib.domain.friends import users_by_id
 from chalicelib.domain.ids import iso, new_id, utcnow
 from chalicelib.domain.notifications import notify
+from chalicelib.domain.users import display_name
 from chalicelib.domain.users import view as user_view
 from chalicelib.store import messages as store
 from chalicelib.store import users
@@ -137,8 +138,7 @@ def message_sent(change: Change) -> None:
         return
     store.project(message, message.from_user_id, message.to_user_id)
     store.project(message, message.to_user_id, message.from_user_id)
-    sender = users.get(message.from_user_id)
-    name = sender.name if sender is not None else "Someone"
+    name = display_name(message.from_user_id)
     preview = message.body if len(message.body) <= store.PREVIEW_CHARS else message.body[: store.PREVIEW_CHARS] + "…"
     notify(
         change,

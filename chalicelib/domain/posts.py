@@ -20,6 +20,7 @@ from typing import Any
 
 from chalicelib.auth.permissions import Permission
 from chalicelib.domain import fanout
+from chalicelib.domain import users as user_domain
 from chalicelib.domain.auth import Caller
 from chalicelib.domain.errors import Forbidden, Invalid, NotFound
 from chalicelib.domain.fanout import Next
@@ -27,7 +28,7 @@ from chalicelib.domain.ids import iso, new_id, utcnow
 from chalicelib.domain.notifications import notify
 from chalicelib.store import events as event_store
 from chalicelib.store import friends as friend_store
-from chalicelib.store import keys, users
+from chalicelib.store import keys
 from chalicelib.store import posts as store
 from chalicelib.store.fanout import FanoutStep
 from chalicelib.store.friends import Friend
@@ -342,16 +343,11 @@ def friendship_made(change: Change) -> None:
     store.put_entries([store.entry_for(post, edge.user_id) for post in latest])
 
 
-def _name(user_id: str) -> str:
-    user = users.get(user_id)
-    return user.username if user is not None else "Someone"
-
-
 def comment_written(change: Change) -> None:
     comment = change.new
     if not isinstance(comment, Comment) or comment.author_id == comment.post_author_id:
         return
-    who = _name(comment.author_id)
+    who = user_domain.display_name(comment.author_id)
     notify(
         change,
         comment.post_author_id,
@@ -369,7 +365,7 @@ def like_written(change: Change) -> None:
         return
     if not store.note_like(like_.post_id, like_.user_id, change.sequence_number):
         return
-    who = _name(like_.user_id)
+    who = user_domain.display_name(like_.user_id)
     notify(
         change,
         like_.post_author_id,

@@ -29,6 +29,12 @@ def view(user: User, viewer: Caller | None, *, private: bool = False) -> dict[st
     return out
 
 
+def display_name(user_id: str) -> str:
+    """How a notification names a user (someone deleted since is "Someone")."""
+    user = store.get(user_id)
+    return user.name if user is not None else "Someone"
+
+
 def get(caller: Caller, user_id: str) -> User:
     return store.require(user_id)
 
