@@ -143,7 +143,7 @@ def old_filtered_query_reads(q: str) -> int:
     from chalicelib.store import keys
     from chalicelib.store.users import User
 
-    condition = User.username_lc.contains(q) | User.name_lc.contains(q)
+    condition = User.username.contains(q) | User.name.contains(q)
     results = User.gsi1.query(keys.users_index(), filter_condition=condition)
     list(results)
     return int(results.page_iter.total_scanned_count)

@@ -27,7 +27,6 @@ class Event(Item, discriminator="event"):
     event_id = UnicodeAttribute()
     organizer_id = UnicodeAttribute()
     title = UnicodeAttribute()
-    title_lc = UnicodeAttribute()
     description = UnicodeAttribute(default="")
     category = UnicodeAttribute()
     starts_at = UnicodeAttribute()
@@ -45,7 +44,6 @@ class Event(Item, discriminator="event"):
 
     def set_keys(self) -> Event:
         self.pk, self.sk = keys.event(self.event_id)
-        self.title_lc = self.title.lower()
         self.gsi1pk = keys.events_by_month(self.starts_at[:7])
         self.gsi1sk = keys.event_month_sort(self.starts_at, self.event_id)
         self.gsi2pk = keys.events_by_organizer(self.organizer_id)

@@ -28,12 +28,9 @@ class User(Item, discriminator="user"):
     version = NumberAttribute(default=1)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
-    username_lc = UnicodeAttribute(null=True)
-    name_lc = UnicodeAttribute(null=True)
 
     def set_keys(self) -> User:
         self.pk, self.sk = keys.user(self.user_id)
-        self.username_lc, self.name_lc = self.username.lower(), self.name.lower()
         self.gsi1pk = keys.users_index()
         self.gsi1sk = keys.user_sort(self.username, self.user_id)
         return self
