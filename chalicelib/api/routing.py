@@ -66,6 +66,11 @@ class Ctx:
             raise Unauthorized("Sign in first.", code="MissingToken")
         return self._caller
 
+    @property
+    def signed_in(self) -> auth.Caller | None:
+        """The caller on an ``optional`` route, or None without a token (a bad token was 401 already)."""
+        return self._caller
+
     def query(self, name: str, max_length: int = 200) -> str | None:
         params: Any = self.request.query_params or {}
         value: str | None = params.get(name)
