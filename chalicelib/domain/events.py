@@ -277,7 +277,7 @@ def list_events(
 ) -> Page[Event]:
     """Events between two instants, soonest first, month partition by month (with ``q``: the title index)."""
     scope = f"events#{start and iso(start)}#{end and iso(end)}#{category}#{q}"
-    start = start or utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    start = start or listing_window(utcnow())[0]
     end = end or start + DEFAULT_LIST_RANGE
     if end < start:
         raise _bad("to", "to must not be before from")
@@ -314,6 +314,12 @@ def _search(
         folded, limit, decode_cursor(cursor, f"search#{scope}"), start_iso, end_iso, category or None
     )
     return Page(found, encode_cursor(position, f"search#{scope}"))
+
+
+def listing_window(now: datetime) -> tuple[datetime, datetime]:
+    """What a listing shows when not told: from the start of today, two years on."""
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + DEFAULT_LIST_RANGE
 
 
 def next_month(month: str) -> str:

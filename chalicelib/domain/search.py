@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from chalicelib.domain.events import listing_window
 from chalicelib.domain.ids import iso, utcnow
 from chalicelib.store import keys
 from chalicelib.store import search as store
@@ -25,7 +26,6 @@ from chalicelib.streams.processor import Reactions
 from chalicelib.streams.records import Change
 
 EVENTS, USERS = "events", "users"
-UPCOMING = timedelta(days=2 * 366)  # /search finds events from today on, as GET /events lists them
 
 
 def reindex_item(change: Change) -> None:
@@ -71,8 +71,8 @@ def _find(
     if kind == USERS:
         hits = store.find(USER, folded, limit, position)
         return [*store.fresh_users(hits.postings, folded)], hits.position
-    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    found, nxt = store.find_events(folded, limit, position, iso(start), iso(start + UPCOMING), None)
+    start, end = listing_window(now)  # from today on, as GET /events lists them
+    found, nxt = store.find_events(folded, limit, position, iso(start), iso(end), None)
     return [*found], nxt
 
 
