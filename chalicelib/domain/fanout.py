@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.ids import derived_id, iso, utcnow
+from chalicelib.domain.ids import derived_id, iso, parse_iso, utcnow
 from chalicelib.settings import get_settings
 from chalicelib.store import fanout as store
 from chalicelib.store.fanout import FanoutStep
@@ -51,7 +50,7 @@ def start(change: Change, kind: str, params: dict[str, Any], phase: str) -> str:
 
 def recipient_id(step: FanoutStep, purpose: str) -> str:
     """An id for what a job makes for one recipient: the same from any step or phase that meets them."""
-    return derived_id(f"{step.job_id}|{purpose}", datetime.fromisoformat(step.started_at.replace("Z", "+00:00")))
+    return derived_id(f"{step.job_id}|{purpose}", parse_iso(step.started_at))
 
 
 def run(change: Change) -> None:

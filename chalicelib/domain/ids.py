@@ -28,6 +28,11 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
+def parse_iso(text: str) -> datetime:
+    """An instant as :func:`iso` writes it (``...Z``)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def derived_id(seed: str, at: datetime) -> str:
     """A ULID that sorts by ``at`` and is the same for the same seed: an idempotent id for derived items."""
     digest = hashlib.sha256(seed.encode()).digest()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.ids import derived_id
+from chalicelib.domain.ids import derived_id, parse_iso
 
 # Every item type must be registered before a record is read: import each store module.
 from chalicelib.store import (  # noqa: F401
@@ -128,9 +128,7 @@ def precise(at: datetime, item: Item | None) -> datetime:
     if item is None:
         return at
     found = [
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-        for value in item.attribute_values.values()
-        if isinstance(value, str) and _INSTANT.match(value)
+        parse_iso(value) for value in item.attribute_values.values() if isinstance(value, str) and _INSTANT.match(value)
     ]
     inside = [t for t in found if at <= t < at + ROUNDING]
     return max(inside, default=at)
