@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api.routing import Ctx, Reply, page_body, route
+from chalicelib.api.routing import PAGE, Ctx, Reply, page_body, route
 from chalicelib.domain import bookmarks
 
 bp = Blueprint(__name__)
@@ -28,7 +28,7 @@ def unbookmark(ctx: Ctx, event_id: str) -> Reply:
     "/me/bookmarks",
     "GET",
     summary="Your bookmarked events, newest bookmark first",
-    query={"limit": "1-100", "cursor": "from next_cursor"},
+    query=PAGE,
 )
 def my_bookmarks(ctx: Ctx) -> dict[str, Any]:
     limit, cursor = ctx.page()

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api.routing import Ctx, Reply, page_body, route
+from chalicelib.api.routing import PAGE, Ctx, Reply, page_body, route
 from chalicelib.api.schemas import MAX_YEAR, MIN_YEAR, EventBody, EventPatchBody
 from chalicelib.domain import events, orders, seats
 from chalicelib.domain.errors import Invalid
@@ -34,8 +34,7 @@ def create_event(ctx: Ctx) -> dict[str, Any]:
         "to": "date (inclusive) or instant (default: two years on)",
         "category": "exact category",
         "q": "partial, case-insensitive title match",
-        "limit": "1-100",
-        "cursor": "from next_cursor",
+        **PAGE,
     },
 )
 def list_events(ctx: Ctx) -> dict[str, Any]:

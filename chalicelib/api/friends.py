@@ -6,12 +6,11 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api.routing import Ctx, Reply, page_body, route
+from chalicelib.api.routing import PAGE, Ctx, Reply, page_body, route
 from chalicelib.api.schemas import FriendRequestBody
 from chalicelib.domain import friends
 
 bp = Blueprint(__name__)
-PAGE = {"limit": "1-100", "cursor": "from next_cursor"}
 
 
 @route(

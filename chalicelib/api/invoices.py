@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api.routing import Ctx, page_body, route
+from chalicelib.api.routing import PAGE, Ctx, page_body, route
 from chalicelib.domain import invoices
 
 bp = Blueprint(__name__)
@@ -17,7 +17,7 @@ bp = Blueprint(__name__)
     "/invoices",
     "GET",
     summary="Your invoices and credit notes, newest first",
-    query={"order_id": "only the documents of this order (poll after buying)", "limit": "1-100", "cursor": ""},
+    query={"order_id": "only the documents of this order (poll after buying)", **PAGE},
 )
 def list_invoices(ctx: Ctx) -> dict[str, Any]:
     order_id = ctx.query("order_id", 100)

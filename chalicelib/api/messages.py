@@ -7,13 +7,12 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.api.orders import idempotency_of
-from chalicelib.api.routing import Ctx, page_body, route
+from chalicelib.api.routing import PAGE, Ctx, page_body, route
 from chalicelib.api.schemas import MessageBody
 from chalicelib.domain import messages
 from chalicelib.store.idempotency import Replay
 
 bp = Blueprint(__name__)
-PAGE = {"limit": "1-100", "cursor": "from next_cursor"}
 
 
 @route(

@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api.routing import Ctx, page_body, route
+from chalicelib.api.routing import PAGE, Ctx, page_body, route
 from chalicelib.domain import notifications
 from chalicelib.domain.errors import Invalid
 
@@ -18,7 +18,7 @@ bp = Blueprint(__name__)
     "/notifications",
     "GET",
     summary="Your notifications, newest first",
-    query={"unread": "true: only unread ones", "limit": "1-100", "cursor": ""},
+    query={"unread": "true: only unread ones", **PAGE},
 )
 def list_notifications(ctx: Ctx) -> dict[str, Any]:
     unread = ctx.query("unread", 5)

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api.routing import Ctx, page_body, route
+from chalicelib.api.routing import PAGE, Ctx, page_body, route
 from chalicelib.api.schemas import OrderBody
 from chalicelib.domain import holds, orders
 from chalicelib.domain.errors import Invalid
@@ -50,7 +50,7 @@ def idempotency_of(ctx: Ctx, path: str) -> tuple[str, str] | None:
     return key, request_hash("POST", path, ctx.body.model_dump())
 
 
-@route(bp, "/orders", "GET", summary="Your orders, newest first", query={"limit": "1-100", "cursor": ""})
+@route(bp, "/orders", "GET", summary="Your orders, newest first", query=PAGE)
 def list_orders(ctx: Ctx) -> dict[str, Any]:
     limit, cursor = ctx.page()
     page = orders.list_mine(ctx.caller, limit, cursor)

@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api.routing import Ctx, Reply, page_body, route
+from chalicelib.api.routing import PAGE, Ctx, Reply, page_body, route
 from chalicelib.api.schemas import (
     CommentBody,
     CommentPatchBody,
@@ -18,7 +18,6 @@ from chalicelib.api.schemas import (
 from chalicelib.domain import posts
 
 bp = Blueprint(__name__)
-PAGE = {"limit": "1-100", "cursor": "from next_cursor"}
 
 
 @route(

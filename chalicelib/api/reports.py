@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api.routing import Ctx, page_body, route
+from chalicelib.api.routing import PAGE, Ctx, page_body, route
 from chalicelib.domain import reports
 from chalicelib.domain.errors import Invalid
 from chalicelib.domain.ids import utcnow
@@ -20,7 +20,7 @@ bp = Blueprint(__name__)
     "/reports/sales",
     "GET",
     summary="Daily sales reports made by the scheduled job (can_view_all)",
-    query={"date": "YYYY-MM-DD (default today, UTC)", "limit": "1-100", "cursor": ""},
+    query={"date": "YYYY-MM-DD (default today, UTC)", **PAGE},
 )
 def sales_reports(ctx: Ctx) -> dict[str, Any]:
     raw = ctx.query("date", 10)

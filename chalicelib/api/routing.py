@@ -29,6 +29,7 @@ CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/
 AuthMode = Literal["required", "optional", "none"]
 MAX_LIMIT, DEFAULT_LIMIT = 100, 20
 MAX_ID_LENGTH = 100
+PAGE = {"limit": f"1-{MAX_LIMIT} (default {DEFAULT_LIMIT})", "cursor": "from next_cursor"}  # a list's query parameters
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api.routing import Ctx, page_body, route
+from chalicelib.api.routing import PAGE, Ctx, page_body, route
 from chalicelib.domain import events, search, users
 from chalicelib.domain.errors import Invalid
 from chalicelib.store.events import Event
@@ -25,8 +25,7 @@ TYPES = (search.EVENTS, search.USERS)
     query={
         "q": "at least 2 characters; case- and accent-insensitive",
         "type": "events | users; omitted: events, then (signed in) users",
-        "limit": "1-100",
-        "cursor": "from next_cursor",
+        **PAGE,
     },
 )
 def search_all(ctx: Ctx) -> dict[str, Any]:

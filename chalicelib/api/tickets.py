@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.routing import Ctx, page_body, route
+from chalicelib.api.routing import PAGE, Ctx, page_body, route
 from chalicelib.api.schemas import CheckInBody
 from chalicelib.domain import tickets
 
@@ -63,7 +63,7 @@ def ticket_keys(ctx: Ctx, event_id: str) -> dict[str, Any]:
     "/events/{event_id}/attendees",
     "GET",
     summary="The event's tickets and their holders (organizer or can_view_all)",
-    query={"limit": "1-100", "cursor": ""},
+    query=PAGE,
 )
 def attendees(ctx: Ctx, event_id: str) -> dict[str, Any]:
     limit, cursor = ctx.page()

@@ -6,14 +6,14 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api.routing import Ctx, Reply, page_body, route
+from chalicelib.api.routing import PAGE, Ctx, Reply, page_body, route
 from chalicelib.api.schemas import UserPatchBody, UserPutBody
 from chalicelib.domain import users
 
 bp = Blueprint(__name__)
 
 
-@route(bp, "/users", "GET", summary="List users", query={"q": "partial username or name", "limit": "", "cursor": ""})
+@route(bp, "/users", "GET", summary="List users", query={"q": "partial username or name", **PAGE})
 def list_users(ctx: Ctx) -> dict[str, Any]:
     limit, cursor = ctx.page()
     page = users.list_users(limit, cursor, ctx.query("q", 100))
