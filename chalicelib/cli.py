@@ -200,7 +200,7 @@ def _demo_events(world: DemoWorld) -> None:
 
     from chalicelib.api.schemas import EventBody
     from chalicelib.domain import events
-    from chalicelib.store.places import organizer_event_titles
+    from chalicelib.store.events import organizer_event_titles
 
     organizer = world.callers["demo.organizer"]
     existing = organizer_event_titles(organizer.id)

@@ -111,7 +111,7 @@ def build(*, name: str, kind: str, lat: float, lon: float, rating: float, url: s
 
 
 def may_add(caller: Caller) -> bool:
-    return caller.can(Permission.EDIT_ALL) or store.organizes_any_event(caller.id)
+    return caller.can(Permission.EDIT_ALL) or events_store.organizes_any_event(caller.id)
 
 
 def add(caller: Caller, body: dict[str, Any]) -> Place:

@@ -167,3 +167,19 @@ def query_month(
         limit=limit,
         last_evaluated_key=last_key,
     )
+
+
+def organizes_any_event(user_id: str) -> bool:
+    """Has this user organized at least one event? One Query of GSI2 ``ORGANIZER#<uid>``, limit 1."""
+    for _ in Item.gsi2.query(keys.events_by_organizer(user_id), limit=1):
+        return True
+    return False
+
+
+def organizer_event_titles(user_id: str) -> dict[str, str]:
+    """Title -> id of the events this user organizes (Query GSI2 ``ORGANIZER#<uid>``): the demo data's reuse check."""
+    return {
+        item.title: item.event_id
+        for item in Item.gsi2.query(keys.events_by_organizer(user_id))
+        if isinstance(item, Event)
+    }

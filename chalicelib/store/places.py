@@ -13,7 +13,6 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError
 
 from chalicelib.store import keys
-from chalicelib.store.events import Event
 from chalicelib.store.table import Item
 
 
@@ -60,22 +59,3 @@ def in_cell(cell: str, kind: str | None = None) -> Iterator[Place]:
     for item in Item.query(keys.places_in(cell), condition):
         if isinstance(item, Place):
             yield item
-
-
-def organizes_any_event(user_id: str) -> bool:
-    """Has this user organized at least one event? One Query of GSI2 ``ORGANIZER#<uid>``, limit 1.
-
-    (The events-by-organizer pattern of store/events.py; kept here, the only caller, for now.)
-    """
-    for _ in Item.gsi2.query(keys.events_by_organizer(user_id), limit=1):
-        return True
-    return False
-
-
-def organizer_event_titles(user_id: str) -> dict[str, str]:
-    """Title -> id of the events this user organizes (Query GSI2 ``ORGANIZER#<uid>``): the demo data's reuse check."""
-    return {
-        item.title: item.event_id
-        for item in Item.gsi2.query(keys.events_by_organizer(user_id))
-        if isinstance(item, Event)
-    }
