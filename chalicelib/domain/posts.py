@@ -34,7 +34,7 @@ from chalicelib.store.fanout import FanoutStep
 from chalicelib.store.friends import Friend
 from chalicelib.store.pagination import Page
 from chalicelib.store.posts import Comment, FeedEntry, Like, Post
-from chalicelib.store.table import Item
+from chalicelib.store.table import Item, write_batch
 from chalicelib.streams.processor import Reactions
 from chalicelib.streams.records import Change
 
@@ -312,7 +312,7 @@ def _fill_feeds(change: Change, step: FanoutStep, size: int) -> Next | None:
     if post is None:
         return None  # deleted meanwhile: its clean-up job has the rest
     friends = friend_store.list_friends(post.author_id, size, step.cursor)
-    store.put_entries([store.entry_for(post, f.friend_id) for f in friends.items])
+    write_batch(puts=[store.entry_for(post, f.friend_id) for f in friends.items])
     return Next(FRIENDS, friends.next_cursor) if friends.next_cursor else None
 
 
@@ -327,10 +327,10 @@ def _clean_up(change: Change, step: FanoutStep, size: int) -> Next | None:
     post_id = step.params["post_id"]
     if step.phase == PARTITION:
         items = store.partition_page(post_id, size, step.cursor)
-        store.delete_items([i for i in items.items if not isinstance(i, Post)])
+        write_batch(deletes=[i for i in items.items if not isinstance(i, Post)])
         return Next(PARTITION, items.next_cursor) if items.next_cursor else Next(COMMENTS, None)
     found = store.comments_page(post_id, size, step.cursor)
-    store.delete_items(found.items)
+    write_batch(deletes=found.items)
     return Next(COMMENTS, found.next_cursor) if found.next_cursor else None
 
 
@@ -340,7 +340,7 @@ def friendship_made(change: Change) -> None:
     if not isinstance(edge, Friend):
         return
     latest = store.by_author(edge.friend_id, BACKFILL)
-    store.put_entries([store.entry_for(post, edge.user_id) for post in latest])
+    write_batch(puts=[store.entry_for(post, edge.user_id) for post in latest])
 
 
 def comment_written(change: Change) -> None:

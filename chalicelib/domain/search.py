@@ -20,7 +20,7 @@ from chalicelib.store import search as store
 from chalicelib.store.events import Event
 from chalicelib.store.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.store.search import EVENT, USER, Entry, GramCount, Posting
-from chalicelib.store.table import Item
+from chalicelib.store.table import Item, write_batch
 from chalicelib.store.users import User
 from chalicelib.streams.processor import Reactions
 from chalicelib.streams.records import Change
@@ -104,16 +104,14 @@ def reindex(items: Iterable[Item], progress: Callable[[str], None] = lambda _: N
     progress(f"read {run.users} users, {run.events} events, {len(run.existing)} postings")
     puts = [p for k, p in run.wanted.items() if k not in run.existing or not _same(run.existing[k], p)]
     stale = _still_stale([p for k, p in run.existing.items() if k not in run.wanted])
-    store.write_postings(puts, stale)
+    write_batch(puts, stale)
     run.put, run.deleted = len(puts), len(stale)
     for (kind, gram), n in run.counts.items():
         if run.old_counts.get((kind, gram)) != n:
             store.set_count(kind, gram, n)
             run.counters += 1
     gone = [GramCount(*keys.search_gram_count(k, g)) for (k, g) in run.old_counts if (k, g) not in run.counts]
-    with Item.batch_write() as batch:
-        for counter in gone:
-            batch.delete(counter)
+    write_batch(deletes=gone)
     run.counters += len(gone)
     return run
 

@@ -12,7 +12,7 @@ from pynamodb.exceptions import PutError
 
 from chalicelib.store import keys
 from chalicelib.store.pagination import Page, decode_cursor, page
-from chalicelib.store.table import Item
+from chalicelib.store.table import Item, find
 
 
 class Bookmark(Item, discriminator="bookmark"):
@@ -36,8 +36,8 @@ def add(bookmark: Bookmark) -> tuple[Bookmark, bool]:
     except PutError as e:
         if e.cause_response_code != "ConditionalCheckFailedException":
             raise
-    existing = Bookmark.get(*keys.bookmark(bookmark.user_id, bookmark.event_id), consistent_read=True)
-    assert isinstance(existing, Bookmark)
+    existing = find(Bookmark, keys.bookmark(bookmark.user_id, bookmark.event_id))
+    assert existing is not None
     return existing, False
 
 

@@ -16,11 +16,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.store import keys
 from chalicelib.store.pagination import Page, decode_cursor, encode_cursor, page
-from chalicelib.store.table import Item
+from chalicelib.store.table import Item, find
 from chalicelib.store.tx import Tx
 
 PENDING, ACCEPTED, DECLINED, CANCELLED = "pending", "accepted", "declined", "cancelled"
@@ -83,21 +82,11 @@ class FriendRequest(Item, discriminator="friend_request"):
 
 
 def are_friends(a: str, b: str) -> bool:
-    if a == b:
-        return False
-    try:
-        Friend.get(*keys.friend(a, b), consistent_read=True)
-    except DoesNotExist:
-        return False
-    return True
+    return a != b and find(Friend, keys.friend(a, b)) is not None
 
 
 def get_friend(user_id: str, friend_id: str) -> Friend | None:
-    try:
-        item = Item.get(*keys.friend(user_id, friend_id), consistent_read=True)
-    except DoesNotExist:
-        return None
-    return item if isinstance(item, Friend) else None
+    return find(Friend, keys.friend(user_id, friend_id))
 
 
 def list_friends(user_id: str, limit: int, cursor: str | None) -> Page[Friend]:
@@ -122,19 +111,11 @@ def edges(a: str, b: str, since: str, request_id: str | None) -> tuple[Friend, F
 
 
 def get_pair(a: str, b: str) -> FriendPair | None:
-    try:
-        item = Item.get(*keys.friend_pair(a, b), consistent_read=True)
-    except DoesNotExist:
-        return None
-    return item if isinstance(item, FriendPair) else None
+    return find(FriendPair, keys.friend_pair(a, b))
 
 
 def get_request(request_id: str) -> FriendRequest | None:
-    try:
-        item = Item.get(*keys.friend_request(request_id), consistent_read=True)
-    except DoesNotExist:
-        return None
-    return item if isinstance(item, FriendRequest) else None
+    return find(FriendRequest, keys.friend_request(request_id))
 
 
 def pair_ref(a: str, b: str) -> FriendPair:

@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.store import keys
@@ -28,7 +27,7 @@ from chalicelib.store import seats as seat_store
 from chalicelib.store.events import ON_SALE, Event, Section, section_ref
 from chalicelib.store.idempotency import IdempotencyRecord, absent_or_expired
 from chalicelib.store.seats import Seat, SeatId
-from chalicelib.store.table import Item
+from chalicelib.store.table import Item, find
 from chalicelib.store.tx import Tx
 
 LIVE, RELEASED, EXPIRED, COMPLETED = "live", "released", "expired", "completed"
@@ -215,21 +214,14 @@ def still_held(hold: Hold) -> list[SeatId]:
 
 
 def get(hold_id: str, consistent: bool = True) -> Hold:
-    try:
-        item = Item.get(*keys.hold(hold_id), consistent_read=consistent)
-    except DoesNotExist:
-        item = None
-    if not isinstance(item, Hold):
+    item = find(Hold, keys.hold(hold_id), consistent)
+    if item is None:
         raise NotFound("No such hold.")
     return item
 
 
 def get_claim(event_id: str, user_id: str) -> HoldClaim | None:
-    try:
-        item = Item.get(*keys.hold_claim(event_id, user_id), consistent_read=True)
-    except DoesNotExist:
-        return None
-    return item if isinstance(item, HoldClaim) else None
+    return find(HoldClaim, keys.hold_claim(event_id, user_id))
 
 
 def expired_claims(event_id: str, now_iso: str) -> list[HoldClaim]:
@@ -262,11 +254,8 @@ class SweepCheckpoint(Item, discriminator="sweep_checkpoint"):
 
 
 def sweep_checkpoint() -> str | None:
-    try:
-        item = Item.get(*keys.sweep_checkpoint(), consistent_read=True)
-    except DoesNotExist:
-        return None
-    return str(item.minute) if isinstance(item, SweepCheckpoint) else None
+    item = find(SweepCheckpoint, keys.sweep_checkpoint())
+    return str(item.minute) if item is not None else None
 
 
 def save_sweep_checkpoint(minute: str) -> None:

@@ -14,10 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.store import keys
-from chalicelib.store.table import Item
+from chalicelib.store.table import Item, find
 
 
 class IdempotencyRecord(Item, discriminator="idempotency"):
@@ -62,11 +61,8 @@ def as_replay(item: IdempotencyRecord) -> Replay:
 
 
 def get(user_id: str, key: str, now: datetime) -> IdempotencyRecord | None:
-    try:
-        item = IdempotencyRecord.get(*keys.idempotency(user_id, key), consistent_read=True)
-    except DoesNotExist:
-        return None
-    return item if isinstance(item, IdempotencyRecord) and live(item, now) else None
+    item = find(IdempotencyRecord, keys.idempotency(user_id, key))
+    return item if item is not None and live(item, now) else None
 
 
 def absent_or_expired(now: datetime) -> Any:

@@ -13,11 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.store import keys
 from chalicelib.store.pagination import Page, decode_cursor, page
-from chalicelib.store.table import Item
+from chalicelib.store.table import Item, find
 from chalicelib.store.tx import ConditionFailed, Tx
 
 INVOICE = "invoice"
@@ -57,19 +56,12 @@ class Counter(Item, discriminator="counter"):
 
 
 def get(invoice_id: str, consistent: bool = False) -> Invoice | None:
-    try:
-        item = Invoice.get(*keys.invoice(invoice_id), consistent_read=consistent)
-    except DoesNotExist:
-        return None
-    return item if isinstance(item, Invoice) else None
+    return find(Invoice, keys.invoice(invoice_id), consistent)
 
 
 def _counter_value(key: tuple[str, str]) -> int:
-    try:
-        item = Counter.get(*key, consistent_read=True)
-    except DoesNotExist:
-        return 0
-    return int(item.value) if isinstance(item, Counter) else 0
+    item = find(Counter, key)
+    return int(item.value) if item is not None else 0
 
 
 def _take_number(tx: Tx, key: tuple[str, str], current: int) -> int:

@@ -14,13 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.store import keys
 from chalicelib.store.friends import Friend
 from chalicelib.store.idempotency import IdempotencyRecord, absent_or_expired
 from chalicelib.store.pagination import Page, decode_cursor, page
-from chalicelib.store.table import Item
+from chalicelib.store.table import Item, find
 from chalicelib.store.tx import Tx
 
 PREVIEW_CHARS = 100
@@ -99,11 +99,7 @@ def entry_ref(user_id: str, other_id: str) -> ConversationEntry:
 
 
 def get_entry(user_id: str, other_id: str) -> ConversationEntry | None:
-    try:
-        item = Item.get(*keys.conversation_entry(user_id, other_id), consistent_read=True)
-    except DoesNotExist:
-        return None
-    return item if isinstance(item, ConversationEntry) else None
+    return find(ConversationEntry, keys.conversation_entry(user_id, other_id))
 
 
 def _conditional(entry: ConversationEntry, actions: list[Any], condition: Any) -> bool:

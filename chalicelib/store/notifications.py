@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import PutError
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.store import keys
 from chalicelib.store.pagination import Page, decode_cursor, one_page, page
-from chalicelib.store.table import Item
+from chalicelib.store.table import Item, find
 
 
 class Notification(Item, discriminator="notification"):
@@ -48,11 +48,7 @@ def add(notification: Notification) -> Notification:
 
 
 def get(user_id: str, notification_id: str) -> Notification | None:
-    try:
-        item = Notification.get(*keys.notification(user_id, notification_id), consistent_read=True)
-    except DoesNotExist:
-        return None
-    return item if isinstance(item, Notification) else None
+    return find(Notification, keys.notification(user_id, notification_id))
 
 
 def mark_emailed(notification: Notification, at: str, error: str | None = None) -> None:

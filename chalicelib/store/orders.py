@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import PutError
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.store import keys
@@ -16,7 +16,7 @@ from chalicelib.store.events import ON_SALE, Event, Section, section_ref
 from chalicelib.store.idempotency import IdempotencyRecord, absent_or_expired
 from chalicelib.store.pagination import Page, decode_cursor, page
 from chalicelib.store.seats import Seat, SeatId
-from chalicelib.store.table import Item
+from chalicelib.store.table import Item, find
 from chalicelib.store.tx import Tx
 
 CONFIRMED = "confirmed"
@@ -265,11 +265,8 @@ def fence(order_id: str, now: datetime) -> bool:
 
 
 def get(order_id: str) -> Order:
-    try:
-        item = Item.get(*keys.order(order_id))
-    except DoesNotExist:
-        item = None
-    if not isinstance(item, Order):
+    item = find(Order, keys.order(order_id), False)
+    if item is None:
         raise NotFound("No such order.")
     return item
 

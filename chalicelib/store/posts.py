@@ -15,14 +15,14 @@ one transaction, so are a comment and ``comment_count + 1``, and their removals.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from chalicelib.domain.errors import NotFound, StaleVersion
-from chalicelib.store import keys
+from chalicelib.store import keys, table
 from chalicelib.store.pagination import Page, decode_cursor, page
 from chalicelib.store.table import Item
 from chalicelib.store.tx import ConditionFailed, Tx
@@ -105,11 +105,7 @@ class Comment(Item, discriminator="comment"):
 
 
 def find(post_id: str, consistent: bool = True) -> Post | None:
-    try:
-        item = Item.get(*keys.post(post_id), consistent_read=consistent)
-    except DoesNotExist:
-        return None
-    return item if isinstance(item, Post) else None
+    return table.find(Post, keys.post(post_id), consistent)
 
 
 def create(post: Post) -> Post:
@@ -192,19 +188,6 @@ def entry_for(post: Post, reader_id: str) -> FeedEntry:
     ).set_keys()
 
 
-def put_entries(entries: Sequence[FeedEntry]) -> None:
-    """Feed entries with BatchWriteItem (25 a call): a put of the same entry again changes nothing."""
-    with Item.batch_write() as batch_:
-        for entry in entries:
-            batch_.save(entry)
-
-
-def delete_items(items: Sequence[Item]) -> None:
-    with Item.batch_write() as batch_:
-        for item in items:
-            batch_.delete(item)
-
-
 def partition_page(post_id: str, limit: int, cursor: str | None) -> Page[Item]:
     """What is left in a deleted post's partition (feed entries, likes, notices), a page at a time."""
     scope = keys.post_partition(post_id)
@@ -264,11 +247,7 @@ def _ref(post_id: str) -> Post:
 
 
 def find_comment(comment_id: str) -> Comment | None:
-    try:
-        item = Item.get(*keys.comment(comment_id), consistent_read=True)
-    except DoesNotExist:
-        return None
-    return item if isinstance(item, Comment) else None
+    return table.find(Comment, keys.comment(comment_id))
 
 
 def add_comment(comment: Comment) -> None:

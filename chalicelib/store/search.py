@@ -15,7 +15,7 @@ which partition to read. Correctness comes from checking the substring.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -27,7 +27,7 @@ from chalicelib.domain.errors import Invalid
 from chalicelib.store import keys
 from chalicelib.store.events import Event
 from chalicelib.store.pagination import Page, decode_cursor, encode_cursor
-from chalicelib.store.table import Item
+from chalicelib.store.table import Item, write_batch
 from chalicelib.store.users import User
 
 USER, EVENT = "user", "event"
@@ -150,7 +150,7 @@ def update_index(old: Entry | None, new: Entry | None) -> int:
     changed = moved or not (old and new and old.same_data(new))
     gone = [old.posting(g) for g in old_grams if moved or g not in new_grams] if old else []
     fresh = [new.posting(g) for g in new_grams if changed or g not in old_grams] if new else []
-    write_postings(fresh, gone)
+    write_batch(fresh, gone)
     # Only trigrams are ever compared (a two-character query is its own, only gram): count those.
     deltas = [(g, -1) for g in old_grams - new_grams if len(g) == 3] + [
         (g, 1) for g in new_grams - old_grams if len(g) == 3
@@ -165,15 +165,6 @@ def update_index(old: Entry | None, new: Entry | None) -> int:
 def counted(gram: str) -> bool:
     """Only trigrams are ever compared (a two-character query is its own, only gram): only they are counted."""
     return len(gram) == 3
-
-
-def write_postings(puts: Iterable[Posting], deletes: Iterable[Posting]) -> None:
-    """BatchWriteItem in 25s (PynamoDB resends what DynamoDB left unprocessed)."""
-    with Item.batch_write() as batch:
-        for posting in deletes:
-            batch.delete(posting)
-        for posting in puts:
-            batch.save(posting)
 
 
 def bump(kind: str, gram: str, delta: int) -> None:

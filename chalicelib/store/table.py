@@ -7,10 +7,12 @@ read from the settings when the first request is made, not at import.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from pynamodb import settings as pynamodb_settings
 from pynamodb.attributes import DiscriminatorAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -66,6 +68,27 @@ class Item(Model):
 
     gsi1 = GSI1()
     gsi2 = GSI2()
+
+
+T = TypeVar("T", bound=Item)
+
+
+def find(kind: type[T], key: tuple[str, str], consistent: bool = True) -> T | None:
+    """The item at ``key`` if it is a ``kind``, else None (GetItem, strongly consistent by default)."""
+    try:
+        item = Item.get(*key, consistent_read=consistent)
+    except DoesNotExist:
+        return None
+    return item if isinstance(item, kind) else None
+
+
+def write_batch(puts: Iterable[Item] = (), deletes: Iterable[Item] = ()) -> None:
+    """BatchWriteItem, 25 items a call (PynamoDB resends what DynamoDB leaves unprocessed)."""
+    with Item.batch_write() as batch:
+        for item in deletes:
+            batch.delete(item)
+        for item in puts:
+            batch.save(item)
 
 
 def table_definition(table_name: str | None = None) -> dict[str, Any]:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.store import keys
 from chalicelib.store.orders import CHECKED_IN, VALID, Order, Ticket
 from chalicelib.store.pagination import Page, decode_cursor, page
-from chalicelib.store.table import Item
+from chalicelib.store.table import Item, find
 from chalicelib.store.users import User
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -44,11 +44,7 @@ class TicketKey(Item, discriminator="ticket_key"):
 
 
 def get_key(event_id: str, kid: str, consistent: bool = False) -> TicketKey | None:
-    try:
-        item = TicketKey.get(*keys.ticket_key(event_id, kid), consistent_read=consistent)
-    except DoesNotExist:
-        return None
-    return item if isinstance(item, TicketKey) else None
+    return find(TicketKey, keys.ticket_key(event_id, kid), consistent)
 
 
 def create_key(key: TicketKey) -> TicketKey:
@@ -87,11 +83,7 @@ def get_with_order(order_id: str, n: int) -> tuple[Ticket | None, Order | None]:
 
 
 def get_ticket(order_id: str, n: int) -> Ticket | None:
-    try:
-        item = Ticket.get(*keys.ticket(order_id, n), consistent_read=True)
-    except DoesNotExist:
-        return None
-    return item if isinstance(item, Ticket) else None
+    return find(Ticket, keys.ticket(order_id, n))
 
 
 def check_in(order_id: str, n: int, event_id: str, at: str, request_id: str) -> Ticket | None:

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.domain.errors import AlreadyExists, NotFound, StaleVersion
 from chalicelib.store import keys
 from chalicelib.store.pagination import Page, decode_cursor, page
-from chalicelib.store.table import Item
+from chalicelib.store.table import Item, find
 from chalicelib.store.tx import ConditionFailed, Tx
 
 
@@ -75,11 +75,7 @@ def _taken(e: ConditionFailed) -> AlreadyExists:
 
 
 def get(user_id: str) -> User | None:
-    try:
-        item = User.get(*keys.user(user_id))
-    except DoesNotExist:
-        return None
-    return item if isinstance(item, User) else None
+    return find(User, keys.user(user_id), False)
 
 
 def require(user_id: str) -> User:
@@ -91,11 +87,8 @@ def require(user_id: str) -> User:
 
 def user_id_for_login(email: str | None, username: str | None) -> str | None:
     key = keys.email_claim(email) if email else keys.username_claim(username or "")
-    try:
-        claim = Claim.get(*key)
-    except DoesNotExist:
-        return None
-    return claim.user_id if isinstance(claim, Claim) else None
+    claim = find(Claim, key, False)
+    return claim.user_id if claim is not None else None
 
 
 def for_token(user_id: str, jti: str) -> tuple[User | None, bool]:

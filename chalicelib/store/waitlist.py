@@ -8,10 +8,10 @@ same transaction that creates the offered hold.
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from chalicelib.store import keys
-from chalicelib.store.table import Item
+from chalicelib.store.table import Item, find
 
 WAITING, OFFERED, EXPIRED = "waiting", "offered", "expired"
 
@@ -50,11 +50,7 @@ def join(entry: WaitlistEntry) -> bool:
 
 
 def get(event_id: str, user_id: str) -> WaitlistEntry | None:
-    try:
-        item = Item.get(*keys.waitlist_entry(event_id, user_id), consistent_read=True)
-    except DoesNotExist:
-        return None
-    return item if isinstance(item, WaitlistEntry) else None
+    return find(WaitlistEntry, keys.waitlist_entry(event_id, user_id))
 
 
 def position(entry: WaitlistEntry) -> int:
