@@ -13,11 +13,12 @@ from typing import TextIO
 
 import click
 
-from chalicelib.domain import auth, reports
+from chalicelib.domain import auth, reports, users
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.ids import utcnow
 from chalicelib.jobs import scheduled_event
 from chalicelib.settings import get_settings, reset_settings
+from chalicelib.store.users import User
 
 
 @click.group()
@@ -309,6 +310,56 @@ def search_reindex() -> None:
     click.echo(
         f"indexed {run.users} users and {run.events} events: {run.put} postings written, "
         f"{run.deleted} deleted, {run.counters} gram counters set"
+    )
+
+
+# --- accounts by role (issue 9) ------------------------------------------------------------------
+USER_COLUMNS = ("id", "username", "name", "email", "created_at")
+
+
+@cli.command("users")
+@click.option("--role", required=True, help="user, organizer, support or admin")
+@click.option("--json", "as_json", is_flag=True, help="print a JSON list")
+@click.option(
+    "--page-size", default=users.ROLE_PAGE, show_default=True, type=click.IntRange(1, 1000), help="users per Query"
+)
+def users_with_role(role: str, as_json: bool, page_size: int) -> None:
+    """List every account with a role (the role index: every page, by username)."""
+    try:
+        rows = [_user_row(u) for u in users.with_role(role, page_size)]
+    except DomainError as e:
+        raise click.ClickException(e.message) from e
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo("\t".join(USER_COLUMNS))
+    for row in rows:
+        click.echo("\t".join(str(row[c]) for c in USER_COLUMNS))
+    click.echo(f"{len(rows)} {role} account{'' if len(rows) == 1 else 's'}", err=True)
+
+
+def _user_row(user: User) -> dict[str, str]:
+    return {
+        "id": user.user_id,
+        "username": user.username,
+        "name": user.name,
+        "email": user.email,
+        "created_at": user.created_at,
+    }
+
+
+@cli.command("reindex-users")
+def reindex_users() -> None:
+    """Give every account its role-index keys (accounts made before the index have none).
+
+    A Scan of the users: run it once after deploying the index. Idempotent: writes only the
+    users whose keys are missing or stale."""
+    from chalicelib.store import users as user_store
+
+    run = users.reindex_roles(user_store.scan_users())
+    click.echo(
+        f"read {run.read} users: {run.written} written, {run.current} already indexed, "
+        f"{run.changed} changed meanwhile (indexed by that change)"
     )
 
 

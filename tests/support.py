@@ -112,6 +112,33 @@ class Api:
         assert login.status == 200, login.body
         return r.body, login.body["access_token"]
 
+    def admin(self) -> str:
+        """A token of a new admin, made the way an operator makes the first one (the CLI, in-process)."""
+        from click.testing import CliRunner
+
+        from chalicelib.cli import cli
+
+        username = f"root{next(_counter)}r{_RUN}"
+        made = CliRunner().invoke(
+            cli,
+            ["create-admin", "--email", f"{username}@example.com", "--username", username, "--name", "Root"],
+            env={"BOXOFFICE_ADMIN_PASSWORD": PASSWORD},
+        )
+        assert made.exit_code == 0, made.output
+        login = self.post("/auth/login", {"username": username, "password": PASSWORD})
+        assert login.status == 200, login.body
+        return login.body["access_token"]  # type: ignore[no-any-return]
+
+    def staff(self, admin_token: str, role: str = "support") -> tuple[dict[str, Any], str]:
+        """A new account with ``role``, made by an admin through POST /auth/register/admin, and its token."""
+        username = f"{role}{next(_counter)}r{_RUN}"
+        body = {"email": f"{username}@example.com", "username": username, "name": f"Staff {username}"}
+        r = self.post("/auth/register/admin", {**body, "password": PASSWORD, "role": role}, token=admin_token)
+        assert r.status == 201, r.body
+        login = self.post("/auth/login", {"username": username, "password": PASSWORD})
+        assert login.status == 200, login.body
+        return r.body, login.body["access_token"]
+
     def create_event(self, token: str, **overrides: Any) -> dict[str, Any]:
         r = self.post("/events", event_body(**overrides), token=token)
         assert r.status == 201, r.body

@@ -54,14 +54,14 @@ def idempotency_of(ctx: Ctx, path: str) -> tuple[str, str] | None:
 def list_orders(ctx: Ctx) -> dict[str, Any]:
     limit, cursor = ctx.page()
     page = orders.list_mine(ctx.caller, limit, cursor)
-    return page_body([orders.view(o) for o in page.items], page.next_cursor)
+    return page_body([orders.view_for(ctx.caller, o) for o in page.items], page.next_cursor)
 
 
 @route(bp, "/orders/{order_id}", "GET", summary="An order (owner or can_view_all)")
 def get_order(ctx: Ctx, order_id: str) -> dict[str, Any]:
-    return orders.view(orders.get(ctx.caller, order_id))
+    return orders.view_for(ctx.caller, orders.get(ctx.caller, order_id))
 
 
 @route(bp, "/orders/{order_id}/cancel", "POST", summary="Cancel and refund an order; capacity returns")
 def cancel_order(ctx: Ctx, order_id: str) -> dict[str, Any]:
-    return orders.view(orders.cancel(ctx.caller, order_id))
+    return orders.view_for(ctx.caller, orders.cancel(ctx.caller, order_id))

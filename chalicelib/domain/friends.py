@@ -11,13 +11,16 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from chalicelib.domain import fanout
 from chalicelib.domain import users as user_domain
 from chalicelib.domain.auth import Caller
 from chalicelib.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from chalicelib.domain.fanout import Next
 from chalicelib.domain.ids import iso, new_id, utcnow
 from chalicelib.domain.notifications import notify
 from chalicelib.store import friends as store
 from chalicelib.store import keys, users
+from chalicelib.store.fanout import FanoutStep
 from chalicelib.store.friends import ACCEPTED, CANCELLED, DECLINED, FRIENDS, PENDING, Friend, FriendRequest
 from chalicelib.store.table import Item
 from chalicelib.store.tx import ConditionFailed
@@ -26,6 +29,8 @@ from chalicelib.streams.processor import Reactions, status_changed
 from chalicelib.streams.records import Change
 
 DIRECTIONS = (store.INCOMING, store.OUTGOING)
+FORGET_JOB = "friends_forget_user"
+REQUESTS_PHASE, FRIENDS_PHASE = "requests", "friends"
 
 
 # --- views ---------------------------------------------------------------------------------
@@ -39,8 +44,9 @@ def users_by_id(user_ids: list[str]) -> dict[str, User]:
     return {u.user_id: u for u in Item.batch_get([keys.user(i) for i in wanted]) if isinstance(u, User)}
 
 
-def _public(user: User | None) -> dict[str, Any] | None:
-    return user_domain.view(user, None) if user is not None else None
+def public(user_id: str, user: User | None) -> dict[str, Any]:
+    """The other user's public profile, or a deleted user (until the clean-up has run)."""
+    return {**user_domain.ref(user_id, user), **(user_domain.view(user, None) if user is not None else {})}
 
 
 def request_view(request: FriendRequest, caller: Caller, found: dict[str, User]) -> dict[str, Any]:
@@ -53,12 +59,12 @@ def request_view(request: FriendRequest, caller: Caller, found: dict[str, User])
         "status": request.status,
         "created_at": request.created_at,
         "decided_at": request.decided_at,
-        "user": _public(found.get(other)),
+        "user": public(other, found.get(other)),
     }
 
 
 def friendship_view(edge: Friend, user: User | None) -> dict[str, Any]:
-    return {"user_id": edge.friend_id, "since": edge.since, "user": _public(user)}
+    return {"user_id": edge.friend_id, "since": edge.since, "user": public(edge.friend_id, user)}
 
 
 # --- requests ------------------------------------------------------------------------------
@@ -220,7 +226,42 @@ def request_accepted(change: Change) -> None:
     )
 
 
+# --- a deleted user leaves every friend list and pending request (activity consumer) ---------------
+
+
+def user_deleted(change: Change) -> None:
+    """Start the clean-up of a deleted user's pending requests, then friendships, a page a step."""
+    if isinstance(change.old, User):
+        fanout.start(change, FORGET_JOB, {"user_id": change.old.user_id}, REQUESTS_PHASE)
+
+
+@fanout.handler(FORGET_JOB)
+def _forget_user(change: Change, step: FanoutStep, size: int) -> Next | None:
+    """Requests first: one accepted while the clean-up runs becomes a friendship the next phase
+    ends. Every write is conditional, so a redelivered step finds its page done and moves on."""
+    user_id = step.params["user_id"]
+    if step.phase == REQUESTS_PHASE:
+        found = store.pending_requests(user_id, list(DIRECTIONS), size, step.cursor)
+        for request in found.items:
+            _close_for_deleted(request, user_id)
+        return Next(REQUESTS_PHASE, found.next_cursor) if found.next_cursor else Next(FRIENDS_PHASE, None)
+    edges = store.list_friends(user_id, size, step.cursor)
+    for edge in edges.items:
+        with contextlib.suppress(ConditionFailed):  # ended already (a redelivered step, or by the friend)
+            store.unfriend(user_id, edge.friend_id)
+    return Next(FRIENDS_PHASE, edges.next_cursor) if edges.next_cursor else None
+
+
+def _close_for_deleted(request: FriendRequest, user_id: str) -> None:
+    """A request the deleted user sent is cancelled; one they received is declined (nobody is told)."""
+    status = CANCELLED if request.from_user_id == user_id else DECLINED
+    now = utcnow()
+    with contextlib.suppress(ConditionFailed):  # no longer pending: answered, or closed by an earlier delivery
+        store.close(request, status, now, iso(now))
+
+
 REACTIONS: Reactions = {
     ("friend_request", "INSERT"): [request_received],
     ("friend_request", "MODIFY"): [request_accepted],
+    ("user", "REMOVE"): [user_deleted],
 }

@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.auth.permissions import Permission
+from chalicelib.domain import users
 from chalicelib.domain.auth import Caller
 from chalicelib.domain.errors import NotFound
 from chalicelib.store import events as event_store
 from chalicelib.store import invoices as store
 from chalicelib.store import keys
+from chalicelib.store import users as user_store
 from chalicelib.store.invoices import CREDIT_NOTE, INVOICE, Invoice
 from chalicelib.store.orders import Order
 from chalicelib.store.pagination import Page
+from chalicelib.store.users import User
 
 
 def _line_description(order: Order) -> str:
@@ -57,7 +60,9 @@ def credit_for(order: Order, issued_at: str) -> Invoice:
     return store.void_and_credit(invoice, credit, issued_at)
 
 
-def view(invoice: Invoice) -> dict[str, Any]:
+def view(invoice: Invoice, payee: User | None) -> dict[str, Any]:
+    """The invoice with its payee (``payee``: what a lookup of ``invoice.payee`` found; None shows
+    a deleted user, since staff still read the invoices of deleted accounts)."""
     return {
         "id": invoice.invoice_id,
         "kind": invoice.kind,
@@ -65,6 +70,7 @@ def view(invoice: Invoice) -> dict[str, Any]:
         "order_id": invoice.order_id,
         "event_id": invoice.event_id,
         "payee": invoice.payee,
+        "payee_user": users.ref(invoice.payee, payee),
         "lines": invoice.lines,
         "total_cents": int(invoice.total_cents),
         "currency": invoice.currency,
@@ -73,6 +79,11 @@ def view(invoice: Invoice) -> dict[str, Any]:
         "voided_at": invoice.voided_at,
         "credits_invoice_id": invoice.credits_invoice_id,
     }
+
+
+def view_for(caller: Caller, invoice: Invoice) -> dict[str, Any]:
+    """The invoice as ``caller`` reads it: the payee is looked up only when that is someone else."""
+    return view(invoice, caller.user if caller.id == invoice.payee else user_store.get(invoice.payee))
 
 
 def _visible(caller: Caller, invoice: Invoice) -> bool:

@@ -19,11 +19,10 @@ from typing import Any
 from chalicelib.domain import orders
 from chalicelib.domain.auth import Caller
 from chalicelib.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from chalicelib.domain.friends import users_by_id
+from chalicelib.domain.friends import public, users_by_id
 from chalicelib.domain.ids import iso, new_id, utcnow
 from chalicelib.domain.notifications import notify
 from chalicelib.domain.users import display_name
-from chalicelib.domain.users import view as user_view
 from chalicelib.store import messages as store
 from chalicelib.store import users
 from chalicelib.store.idempotency import Replay
@@ -81,7 +80,8 @@ def read(caller: Caller, other_id: str, limit: int, cursor: str | None) -> tuple
     the conversation read up to its newest message."""
     if other_id == caller.id:
         raise NotFound("You have no conversation with yourself.")
-    if users.get(other_id) is None:
+    # A deleted user's conversation stays readable by the other participant (it is still listed).
+    if users.get(other_id) is None and store.get_entry(caller.id, other_id) is None:
         raise NotFound("No such user.")
     found = store.conversation(caller.id, other_id, limit, cursor)
     if cursor is None and found.items:
@@ -105,7 +105,7 @@ def _mark_read(user_id: str, other_id: str, newest_seen: str) -> None:
             return
 
 
-def entry_view(entry: ConversationEntry, other: dict[str, Any] | None) -> dict[str, Any]:
+def entry_view(entry: ConversationEntry, other: dict[str, Any]) -> dict[str, Any]:
     return {
         "user_id": entry.other_id,
         "user": other,
@@ -120,11 +120,11 @@ def entry_view(entry: ConversationEntry, other: dict[str, Any] | None) -> dict[s
 
 
 def conversations(caller: Caller, limit: int, cursor: str | None) -> tuple[list[Any], str | None]:
-    """The caller's conversations, latest message first, with the other user's public profile."""
+    """The caller's conversations, latest message first, with the other user's public profile
+    (a deleted user shows as one: the messages stay)."""
     found = store.conversations_of(caller.id, limit, cursor)
     people = users_by_id([e.other_id for e in found.items])
-    items = [entry_view(e, user_view(people[e.other_id], None) if e.other_id in people else None) for e in found.items]
-    return items, found.next_cursor
+    return [entry_view(e, public(e.other_id, people.get(e.other_id))) for e in found.items], found.next_cursor
 
 
 # --- the activity consumer ---------------------------------------------------------------------

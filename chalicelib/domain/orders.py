@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib.auth.permissions import Permission
-from chalicelib.domain import seats
+from chalicelib.domain import seats, users
 from chalicelib.domain.auth import Caller
 from chalicelib.domain.errors import Conflict, Forbidden, Invalid, NotFound, SoldOut
 from chalicelib.domain.ids import iso, new_id, utcnow
@@ -17,21 +17,26 @@ from chalicelib.settings import get_settings
 from chalicelib.store import idempotency, keys
 from chalicelib.store import orders as store
 from chalicelib.store import seats as seat_store
+from chalicelib.store import users as user_store
 from chalicelib.store.events import CANCELLED as EVENT_CANCELLED
 from chalicelib.store.events import Event, Section, load_event
 from chalicelib.store.idempotency import IdempotencyRecord, Replay
 from chalicelib.store.orders import CONFIRMED, Order
 from chalicelib.store.pagination import Page
 from chalicelib.store.tx import ConditionFailed, TokenReused, Tx
+from chalicelib.store.users import User
 
 log = logging.getLogger("boxoffice.orders")
 
 
-def view(order: Order) -> dict[str, Any]:
+def view(order: Order, buyer: User | None) -> dict[str, Any]:
+    """The order with its buyer (``buyer``: what a lookup of ``order.user_id`` found; None shows a
+    deleted user, since staff and organizers still read the orders of deleted accounts)."""
     return {
         "id": order.order_id,
         "event_id": order.event_id,
         "user_id": order.user_id,
+        "user": users.ref(order.user_id, buyer),
         "status": order.status,
         "section": order.section,
         "quantity": int(order.quantity),
@@ -45,6 +50,11 @@ def view(order: Order) -> dict[str, Any]:
         "cancelled_at": order.cancelled_at,
         "refunded_at": order.refunded_at,
     }
+
+
+def view_for(caller: Caller, order: Order) -> dict[str, Any]:
+    """The order as ``caller`` reads it: the buyer is looked up only when that is someone else."""
+    return view(order, caller.user if caller.id == order.user_id else user_store.get(order.user_id))
 
 
 def buy(caller: Caller, event_id: str, section: str, quantity: int, idem: tuple[str, str] | None) -> Replay:
@@ -143,7 +153,7 @@ def checkout(
     failed condition is handed to ``refused`` (which raises the right 409)."""
     payment = provider().charge(int(order.total_cents), order.currency, order.order_id)
     order.payment_ref = payment.reference
-    body = view(order)
+    body = view(order, caller.user)
     rec, token = first_answer(caller, idem, body, now, order.order_id)
     try:
         store.place(order, rec, token, now, take)

@@ -27,6 +27,7 @@ import segno
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from chalicelib.auth.permissions import Permission
+from chalicelib.domain import users
 from chalicelib.domain.auth import Caller
 from chalicelib.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from chalicelib.domain.events import require_organizer_view
@@ -298,12 +299,7 @@ def attendee_view(ticket: Ticket, holder: User | None) -> dict[str, Any]:
         "order_id": ticket.order_id,
         "section": ticket.section,
         "seat": ticket.seat,
-        # A deleted account keeps its ticket: its id stays, its name is gone.
-        "holder": {
-            "id": ticket.user_id,
-            "username": holder.username if holder else None,
-            "name": holder.name if holder else None,
-        },
+        "holder": users.ref(ticket.user_id, holder),  # a deleted account keeps its ticket
         "status": ticket.status,
         "checked_in_at": ticket.checked_in_at,
     }

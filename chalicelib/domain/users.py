@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.auth import passwords
@@ -12,6 +14,9 @@ from chalicelib.domain.ids import iso, utcnow
 from chalicelib.store import users as store
 from chalicelib.store.pagination import Page
 from chalicelib.store.users import User
+
+DELETED_NAME = "Deleted user"
+ROLE_PAGE = 100  # users per Query of the role index (the operator command reads every page)
 
 
 def view(user: User, viewer: Caller | None, *, private: bool = False) -> dict[str, Any]:
@@ -27,6 +32,17 @@ def view(user: User, viewer: Caller | None, *, private: bool = False) -> dict[st
         out["email"] = user.email
         out["updated_at"] = user.updated_at
     return out
+
+
+def ref(user_id: str, user: User | None) -> dict[str, Any]:
+    """How a response embeds a user it names by id (an attendee, a buyer, a payee...).
+
+    ``user`` is what a lookup of ``user_id`` found: None means the account was deleted, and it
+    shows as a deleted user (the id stays, so staff can still tell two deleted buyers apart).
+    """
+    if user is None:
+        return {"id": user_id, "username": None, "name": DELETED_NAME, "deleted": True}
+    return {"id": user_id, "username": user.username, "name": user.name, "deleted": False}
 
 
 def display_name(user_id: str) -> str:
@@ -54,8 +70,7 @@ def edit(caller: Caller, user_id: str, changes: dict[str, Any]) -> User:
     if "role" in changes and changes["role"] != user.role:
         if not caller.can(Permission.MANAGE_USERS):
             raise Forbidden("Only user managers may change roles.", field="role")
-        if changes["role"] not in ROLES:
-            raise Invalid("Unknown role.", details=[{"field": "role", "message": f"one of {', '.join(ROLES)}"}])
+        check_role(changes["role"])
     new_password = changes.pop("password", None)
     current = changes.pop("current_password", None)
     identity = [f for f in ("email", "username") if f in changes and changes[f].lower() != getattr(user, f).lower()]
@@ -74,10 +89,62 @@ def edit(caller: Caller, user_id: str, changes: dict[str, Any]) -> User:
     return store.update(user, changes, bump_tokens=new_password is not None)
 
 
+def check_role(role: str) -> None:
+    """Invalid unless ``role`` is one of the roles (API.md, "Roles and permissions")."""
+    if role not in ROLES:
+        allowed = ", ".join(ROLES)
+        raise Invalid(f"Unknown role {role!r}: one of {allowed}.", details=[{"field": "role", "message": allowed}])
+
+
 def delete(caller: Caller, user_id: str) -> None:
+    """Delete the account: its email and username are free at once and its tokens stop working
+    (no user behind them). The activity consumer then takes it off friend lists, pending friend
+    requests and the search index; its orders, tickets and invoices stay, naming a deleted user."""
     user = _editable(caller, user_id)
     store.delete(user)
 
 
 def list_users(limit: int, cursor: str | None, q: str | None) -> Page[User]:
     return store.list_users(limit, cursor, q)
+
+
+# --- the role index (operator commands) -----------------------------------------------------------
+
+
+def with_role(role: str, page_size: int = ROLE_PAGE) -> Iterator[User]:
+    """Every account with ``role``, by username: the role index (GSI2), one Query per page."""
+    check_role(role)
+    return _role_pages(role, page_size)
+
+
+def _role_pages(role: str, page_size: int) -> Iterator[User]:
+    cursor: str | None = None
+    while True:
+        found = store.by_role(role, page_size, cursor)
+        yield from found.items
+        if found.next_cursor is None:
+            return
+        cursor = found.next_cursor
+
+
+@dataclass
+class RoleReindex:
+    read: int = 0
+    current: int = 0  # already had the right keys: not written
+    written: int = 0
+    changed: int = 0  # changed or deleted meanwhile: that write set (or dropped) the keys itself
+
+
+def reindex_roles(found: Iterable[User]) -> RoleReindex:
+    """Give each user the role-index keys their role and username call for (accounts written
+    before the index existed have none). Idempotent: a user whose keys are right is not written."""
+    run = RoleReindex()
+    for user in found:
+        run.read += 1
+        if (user.gsi2pk, user.gsi2sk) == user.role_keys():
+            run.current += 1
+        elif store.set_role_keys(user):
+            run.written += 1
+        else:
+            run.changed += 1
+    return run

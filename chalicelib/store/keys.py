@@ -372,7 +372,59 @@ def place_kind_prefix(kind: str) -> str:
     return f"PLACE#{kind}#"
 
 
+# --- support desk (issue 9) --------------------------------------------------------------------
+def support_ticket(ticket_id: str) -> tuple[str, str]:
+    return support_partition(ticket_id), META
+
+
+def support_partition(ticket_id: str) -> str:
+    """The ticket and its history entries (``HISTORY#<version>``)."""
+    return f"SUPPORT#{ticket_id}"
+
+
+HISTORY_PREFIX = "HISTORY#"
+
+
+def support_history(ticket_id: str, version: int) -> tuple[str, str]:
+    """One change of a ticket, by the version it made: history reads in the order the changes landed."""
+    return support_partition(ticket_id), f"{HISTORY_PREFIX}{version:08d}"
+
+
+def support_listing(listing: str) -> str:
+    """A list of tickets (``all``, ``status=open``, ``assignee=<id>&status=open``...): one entry per ticket."""
+    return f"SUPPORTLIST#{listing}"
+
+
+def support_listing_sort(rank: int, created_at_iso: str, ticket_id: str) -> str:
+    """Most urgent first (rank 0 = emergency), then oldest: a list is one ascending Query."""
+    return f"{rank}#{created_at_iso}#{ticket_id}"
+
+
+def support_rank_prefix(rank: int) -> str:
+    return f"{rank}#"
+
+
+def support_comment(comment_id: str) -> tuple[str, str]:
+    return f"SUPPORTCOMMENT#{comment_id}", META
+
+
+def support_comments(ticket_id: str) -> str:
+    """GSI2 partition of every comment of a ticket, internal notes included (staff)."""
+    return f"SUPPORT#{ticket_id}#COMMENTS"
+
+
+def support_public_comments(ticket_id: str) -> str:
+    """GSI1 partition of a ticket's public comments only: what its creator reads, nothing to filter out."""
+    return f"SUPPORT#{ticket_id}#COMMENTS#PUBLIC"
+
+
 # --- fan-out: bounded work items ---------------------------------------------------------------
 def fanout_step(job_id: str, n: int) -> tuple[str, str]:
     """One bounded step of a fan-out (notify followers, fill feeds); step n+1 is written by step n."""
     return f"FANOUT#{job_id}", f"STEP#{n:06d}"
+
+
+# --- users by role (issue 9) ---
+def users_by_role(role: str) -> str:
+    """GSI2 partition of the accounts with one role, sorted by ``user_sort`` (lower-cased username)."""
+    return f"ROLE#{role}"

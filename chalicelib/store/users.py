@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,7 +34,12 @@ class User(Item, discriminator="user"):
         self.pk, self.sk = keys.user(self.user_id)
         self.gsi1pk = keys.users_index()
         self.gsi1sk = keys.user_sort(self.username, self.user_id)
+        self.gsi2pk, self.gsi2sk = self.role_keys()
         return self
+
+    def role_keys(self) -> tuple[str, str]:
+        """The user's place in the role index (GSI2): follows every change of role or username."""
+        return keys.users_by_role(self.role), keys.user_sort(self.username, self.user_id)
 
 
 class Claim(Item, discriminator="claim"):
@@ -157,6 +163,35 @@ def list_users(limit: int, cursor: str | None, q: str | None) -> Page[User]:
     start = decode_cursor(cursor, scope)
     results = Item.gsi1.query(keys.users_index(), limit=limit, last_evaluated_key=start)
     return page(results, limit, User, scope)
+
+
+def by_role(role: str, limit: int, cursor: str | None) -> Page[User]:
+    """One page of the accounts with ``role``, by username (a Query of GSI2)."""
+    scope = keys.users_by_role(role)
+    results = Item.gsi2.query(scope, limit=limit, last_evaluated_key=decode_cursor(cursor, scope))
+    return page(results, limit, User, scope)
+
+
+def scan_users() -> Iterator[User]:
+    """Every user: a Scan, for operator commands only (never a request path)."""
+    return (item for item in Item.scan(Item.type == User) if isinstance(item, User))
+
+
+def set_role_keys(user: User) -> bool:
+    """Write only the role-index keys of a user read earlier, if the role and username they derive
+    from are still the ones read. False when the user changed or went meanwhile: a change went
+    through :func:`update`, which set the keys itself."""
+    gsi2pk, gsi2sk = user.role_keys()
+    try:
+        user.update(
+            actions=[User.gsi2pk.set(gsi2pk), User.gsi2sk.set(gsi2sk)],
+            condition=(User.role == user.role) & (User.username == user.username),
+        )
+    except UpdateError as e:
+        if e.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def reserve_attempt(subject: str, limit: int, window: int, now: datetime) -> bool:

@@ -457,7 +457,7 @@ def test_attendees_are_paginated_with_their_holders(api, org, buyer, event):
     by_id = {a["id"]: a for a in seen}
     first = by_id[ana_tickets[0]]
     assert set(first) == {"id", "order_id", "section", "seat", "holder", "status", "checked_in_at"}
-    assert first["holder"] == {"id": ana["id"], "username": ana["username"], "name": ana["name"]}
+    assert first["holder"] == {"id": ana["id"], "username": ana["username"], "name": ana["name"], "deleted": False}
     assert (first["section"], first["seat"], first["status"], first["checked_in_at"]) == ("GA", None, "valid", None)
     checked = by_id[bob_tickets[0]]
     assert checked["status"] == "checked_in" and checked["checked_in_at"]
@@ -465,12 +465,13 @@ def test_attendees_are_paginated_with_their_holders(api, org, buyer, event):
     assert api.get(f"/events/{event['id']}/attendees", token=admin_token(api)).status == 200
 
 
-def test_a_deleted_holder_shows_as_null_fields(api, org, buyer, event):
+def test_a_deleted_holder_shows_as_a_deleted_user(api, org, buyer, event):
     user, token = buyer
     _, (tid,) = buy_tickets(api, token, event["id"])
     assert api.delete(f"/users/{user['id']}", token=token).status == 204
     (item,) = api.get(f"/events/{event['id']}/attendees", token=org[1]).body["items"]
-    assert item["id"] == tid and item["holder"] == {"id": user["id"], "username": None, "name": None}
+    deleted = {"id": user["id"], "username": None, "name": "Deleted user", "deleted": True}
+    assert item["id"] == tid and item["holder"] == deleted
 
 
 def test_attendees_are_for_the_organizer_only(api, org, buyer, event):

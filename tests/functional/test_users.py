@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
+import boto3
 from click.testing import CliRunner
 
 from chalicelib.cli import cli
+from chalicelib.settings import get_settings
 from tests.support import PASSWORD
 
 
@@ -145,3 +149,156 @@ def test_changing_how_you_sign_in_needs_the_current_password(api):
     assert api.patch(f"/users/{alice['id']}", {"name": "Alice L."}, token=token).status == 200
     r = api.patch(f"/users/{alice['id']}", {"email": "alice2@example.com"}, token=admin_token(api))
     assert r.status == 200 and r.body["email"] == "alice2@example.com"
+
+
+# --- issue 9: user administration -----------------------------------------------------------------
+
+
+def test_a_deleted_accounts_email_and_username_are_free_at_once(api):
+    alice, old_token = api.register("alice")
+    assert api.delete(f"/users/{alice['id']}", token=old_token).status == 204
+    body = {
+        "email": "ALICE@example.com",
+        "username": "alice",
+        "name": "Another Alice",
+        "password": "a new passphrase 99",
+    }
+    again = api.post("/auth/register", body)
+    assert again.status == 201, again.body
+    assert again.body["id"] != alice["id"] and again.body["username"] == "alice"
+    # The old token named the old account: it stays dead, and does not become the new one.
+    assert api.get("/me", token=old_token).status == 401
+    assert api.post("/auth/login", {"username": "alice", "password": PASSWORD}).status == 401
+    login = api.post("/auth/login", {"email": "alice@example.com", "password": "a new passphrase 99"})
+    assert login.status == 200 and login.body["user"]["id"] == again.body["id"]
+    me = api.get("/me", token=login.body["access_token"]).body
+    assert (me["id"], me["name"]) == (again.body["id"], "Another Alice")
+
+
+def test_an_admin_edits_and_deletes_other_users_a_plain_user_cannot(api):
+    root = api.admin()
+    alice, a_token = api.register()
+    bob, b_token = api.register()
+    r = api.patch(f"/users/{alice['id']}", {"name": "Alice (renamed)", "role": "support"}, token=root)
+    assert r.status == 200 and (r.body["name"], r.body["role"]) == ("Alice (renamed)", "support")
+    assert api.get("/me", token=a_token).body["role"] == "support"
+    put = {"email": "alice.new@example.com", "username": alice["username"], "name": "Alice Put"}
+    r = api.put(f"/users/{alice['id']}", put, token=root)
+    assert r.status == 200 and (r.body["email"], r.body["name"]) == (put["email"], put["name"])
+    # A plain user (support, too: it has no can_manage_users) may not touch another account.
+    for token in (b_token, a_token):
+        other = bob["id"] if token == a_token else alice["id"]
+        assert api.patch(f"/users/{other}", {"name": "x"}, token=token).status == 403
+        assert api.put(f"/users/{other}", {**put, "email": "x@example.com"}, token=token).status == 403
+        assert api.delete(f"/users/{other}", token=token).status == 403
+    for token in (b_token, root):  # a user that does not exist is 404 for anyone
+        assert api.delete("/users/01NOSUCHUSER", token=token).status == 404
+        assert api.patch("/users/01NOSUCHUSER", {"name": "x"}, token=token).status == 404
+    assert api.delete(f"/users/{bob['id']}", token=root).status == 204
+    assert api.get("/me", token=b_token).status == 401
+    assert api.get(f"/users/{bob['id']}", token=a_token).status == 404
+    assert api.delete(f"/users/{bob['id']}", token=root).status == 404
+
+
+def test_orders_tickets_and_invoices_of_a_deleted_buyer_stay_readable(api, stream):
+    root = api.admin()
+    _, org_token = api.register()
+    buyer, buyer_token = api.register()
+    event = api.create_event(org_token)
+    order = api.buy(buyer_token, event["id"], 2).body
+    assert order["user"] == {"id": buyer["id"], "username": buyer["username"], "name": buyer["name"], "deleted": False}
+    stream.flush()  # the invoice comes from the billing consumer
+    (invoice,) = api.get(f"/invoices?order_id={order['id']}", token=buyer_token).body["items"]
+    assert invoice["payee_user"] == order["user"]
+    assert api.delete(f"/users/{buyer['id']}", token=buyer_token).status == 204
+    stream.flush()
+
+    deleted = {"id": buyer["id"], "username": None, "name": "Deleted user", "deleted": True}
+    seen = api.get(f"/orders/{order['id']}", token=root)
+    assert seen.status == 200, seen.body
+    assert seen.body["user"] == deleted and seen.body["user_id"] == buyer["id"]
+    assert {k: v for k, v in seen.body.items() if k != "user"} == {k: v for k, v in order.items() if k != "user"}
+    seen = api.get(f"/invoices/{invoice['id']}", token=root)
+    assert seen.status == 200 and seen.body["payee_user"] == deleted and seen.body["payee"] == buyer["id"]
+    attendees = api.get(f"/events/{event['id']}/attendees", token=org_token).body["items"]
+    assert [a["holder"] for a in attendees] == [deleted, deleted]
+    # The organizer cancels the deleted buyer's order: refunded as any other, still naming them.
+    cancelled = api.post(f"/orders/{order['id']}/cancel", token=org_token)
+    assert cancelled.status == 200 and cancelled.body["user"] == deleted
+
+
+def run_cli(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_the_operator_lists_the_accounts_of_a_role_every_page(api):
+    root = api.admin()
+    staff = sorted((api.staff(root, "support")[0] for _ in range(5)), key=lambda u: u["username"].lower())
+    api.staff(root, "organizer")
+    api.register()
+    listed = run_cli("users", "--role", "support", "--json", "--page-size", "2")  # three Queries
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.stdout)
+    assert [r["id"] for r in rows] == [u["id"] for u in staff]
+    assert rows[0] == {k: staff[0][k] for k in ("id", "username", "name", "email", "created_at")}
+    table = run_cli("users", "--role", "support")
+    assert table.exit_code == 0, table.output
+    lines = table.stdout.splitlines()
+    assert lines[0].split("\t") == ["id", "username", "name", "email", "created_at"]
+    assert [line.split("\t")[1] for line in lines[1:]] == [u["username"] for u in staff]
+    # A change of role moves the account; a deleted account leaves the list.
+    assert api.patch(f"/users/{staff[0]['id']}", {"role": "organizer"}, token=root).status == 200
+    assert api.delete(f"/users/{staff[1]['id']}", token=root).status == 204
+    rows = json.loads(run_cli("users", "--role", "support", "--json").stdout)
+    assert [r["id"] for r in rows] == [u["id"] for u in staff[2:]]
+    organizers = json.loads(run_cli("users", "--role", "organizer", "--json").stdout)
+    assert staff[0]["id"] in [r["id"] for r in organizers] and len(organizers) == 2
+    assert [r["id"] for r in json.loads(run_cli("users", "--role", "admin", "--json").stdout)] != []
+
+
+def test_the_users_command_refuses_an_unknown_role(api):
+    result = run_cli("users", "--role", "superuser")
+    assert result.exit_code == 1
+    assert "Unknown role 'superuser'" in result.output and "support" in result.output
+
+
+def _legacy(user_id, **changes):
+    """Make a user look as one written before the role index (or with stale keys): raw writes,
+    as the test may do to set up old data; no request path does."""
+    table = boto3.client("dynamodb")
+    key = {"PK": {"S": f"USER#{user_id}"}, "SK": {"S": "PROFILE"}}
+    if not changes:
+        table.update_item(TableName=get_settings().table_name, Key=key, UpdateExpression="REMOVE GSI2PK, GSI2SK")
+        return
+    names = {f"#{k}": k for k in changes}
+    values = {f":{k}": {"S": v} for k, v in changes.items()}
+    update = "SET " + ", ".join(f"#{k} = :{k}" for k in changes)
+    table.update_item(
+        TableName=get_settings().table_name,
+        Key=key,
+        UpdateExpression=update,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
+
+
+def test_reindex_users_indexes_old_accounts_once(api):
+    root = api.admin()
+    old, _ = api.staff(root, "support")
+    stale, _ = api.staff(root, "support")
+    fine, _ = api.staff(root, "support")
+    _legacy(old["id"])
+    _legacy(stale["id"], GSI2PK="ROLE#admin")  # indexed under a role it no longer has
+    listed = [r["id"] for r in json.loads(run_cli("users", "--role", "support", "--json").stdout)]
+    assert listed == [fine["id"]]
+    first = run_cli("reindex-users")
+    assert first.exit_code == 0, first.output
+    assert "read 4 users: 2 written, 2 already indexed" in first.output
+    listed = [r["id"] for r in json.loads(run_cli("users", "--role", "support", "--json").stdout)]
+    assert sorted(listed) == sorted(u["id"] for u in (old, stale, fine))
+    admins = [r["id"] for r in json.loads(run_cli("users", "--role", "admin", "--json").stdout)]
+    assert stale["id"] not in admins and len(admins) == 1
+    again = run_cli("reindex-users")
+    assert "read 4 users: 0 written, 4 already indexed" in again.output
+    # The re-save changed only the index keys: the account is as it was.
+    assert api.get(f"/users/{old['id']}", token=root).body == old
