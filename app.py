@@ -22,6 +22,7 @@ from chalicelib.api import (
     posts,
     reports,
     search,
+    support,
     tickets,
     users,
     waitlist,
@@ -57,6 +58,7 @@ BLUEPRINTS = (
     bookmarks,
     search,
     places,
+    support,
     reports,
     health,
 )

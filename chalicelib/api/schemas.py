@@ -321,3 +321,68 @@ class PlaceBody(Strict):
     lon: Annotated[float, Field(ge=-180, le=180)]
     rating: Rating
     url: PlaceUrl | None = None
+
+
+# --- support desk (issue 9) ---
+Priority = Literal["low", "medium", "high", "emergency"]
+TicketStatus = Literal["open", "in_progress", "resolved", "closed"]
+TicketTitle = Annotated[str, Field(min_length=1, max_length=200)]
+TicketText = Annotated[str, Field(min_length=1, max_length=10000)]
+SupportText = Annotated[str, Field(min_length=1, max_length=5000)]
+RefId = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class TicketBody(Strict):
+    """A new support ticket, optionally about one of your orders or events."""
+
+    title: TicketTitle
+    description: TicketText
+    priority: Priority
+    event_id: RefId | None = None
+    order_id: RefId | None = None
+
+
+class TicketPatchBody(Strict):
+    """The fields given change (``assignee_id: null`` unassigns); with ``version`` only that version."""
+
+    title: TicketTitle | None = None
+    description: TicketText | None = None
+    status: TicketStatus | None = None
+    priority: Priority | None = None
+    assignee_id: RefId | None = None
+    version: EditVersion | None = None
+
+    @model_validator(mode="after")
+    def no_nulls(self) -> TicketPatchBody:
+        nulled = [f for f in ("title", "description", "status", "priority") if f in self.model_fields_set]
+        if any(getattr(self, f) is None for f in nulled):
+            raise ValueError("only assignee_id may be null")
+        return self
+
+
+class TicketPutBody(Strict):
+    """Every editable field (send back what you read, changed): unchanged ones need no permission."""
+
+    title: TicketTitle
+    description: TicketText
+    status: TicketStatus
+    priority: Priority
+    assignee_id: RefId | None
+    version: EditVersion | None = None
+
+
+class SupportCommentBody(Strict):
+    body: SupportText
+    internal: bool = False
+
+
+class SupportCommentPatchBody(Strict):
+    body: SupportText | None = None
+    internal: bool | None = None
+    version: EditVersion | None = None
+
+
+class SupportCommentPutBody(Strict):
+    body: SupportText
+    internal: bool
+    version: EditVersion | None = None

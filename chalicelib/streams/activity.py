@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.domain import event_notices, fanout, friends, messages, places, posts, search, waitlist
+from chalicelib.domain import event_notices, fanout, friends, messages, places, posts, search, support, waitlist
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ids import iso
 from chalicelib.domain.notifications import notify
@@ -142,6 +142,7 @@ REACTIONS = merge(
     messages.REACTIONS,
     search.REACTIONS,
     places.REACTIONS,
+    support.REACTIONS,
 )
 
 

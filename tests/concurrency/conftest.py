@@ -125,12 +125,12 @@ def wait_for(fetch: Any, ready: Any, timeout: float = 30, every: float = 0.2) ->
         time.sleep(every)
 
 
-def cli(cloud: RunningCloud, *args: str) -> subprocess.CompletedProcess[str]:
+def cli(cloud: RunningCloud, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The operator CLI against this running cloud (its own state folder)."""
     return subprocess.run(
         [sys.executable, "-m", "chalicelib.cli", "--local", *args],
         cwd=ROOT,
-        env=cloud.env,
+        env={**cloud.env, **(env or {})},
         capture_output=True,
         text=True,
         timeout=120,
