@@ -425,10 +425,13 @@ def get_comment(caller: Caller, comment_id: str) -> SupportComment:
 def edit_comment(caller: Caller, comment_id: str, fields: dict[str, Any], version: int | None) -> SupportComment:
     comment = get_comment(caller, comment_id)
     changes = {name: value for name, value in fields.items() if getattr(comment, name) != value}
-    if "body" in changes and caller.id != comment.author_id and not caller.can(Permission.EDIT_ALL):
+    editor = caller.id == comment.author_id or caller.can(Permission.EDIT_ALL)
+    if "body" in changes and not editor:
         raise Forbidden("Only the comment's author may change it.", field="body")
-    if "internal" in changes and not caller.can(Permission.MANAGE_TICKETS):
-        raise Forbidden("Only support staff may make a comment internal or public.", field="internal")
+    # Staff turn their own comments into notes and back; nobody hides someone else's words from them
+    # (but can_edit_all, which edits anything).
+    if "internal" in changes and not (editor and caller.can(Permission.MANAGE_TICKETS)):
+        raise Forbidden("Only support staff may make their comment internal or public.", field="internal")
     if not changes:
         return comment
     store.edit_comment(comment, changes, version, iso(utcnow()))
