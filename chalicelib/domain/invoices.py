@@ -87,7 +87,8 @@ def view_for(caller: Caller, invoice: Invoice) -> dict[str, Any]:
 
 
 def _visible(caller: Caller, invoice: Invoice) -> bool:
-    return invoice.payee == caller.id or caller.can(Permission.VIEW_ALL)
+    # The organizer issued it (the number is theirs): they read it too.
+    return caller.id in (invoice.payee, invoice.organizer_id) or caller.can(Permission.VIEW_ALL)
 
 
 def get(caller: Caller, invoice_id: str) -> Invoice:

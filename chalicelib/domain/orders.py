@@ -286,9 +286,10 @@ def _sold_out_or_conflict(e: ConditionFailed, section: str) -> Replay:
 
 
 def get(caller: Caller, order_id: str) -> Order:
-    """The order, for its owner or whoever may view everything; 404 for anyone else."""
+    """The order, for its owner, the event's organizer (who may cancel it) or whoever may view
+    everything; 404 for anyone else."""
     order = store.get(order_id)
-    if order.user_id != caller.id and not caller.can(Permission.VIEW_ALL):
+    if caller.id not in (order.user_id, order.organizer_id) and not caller.can(Permission.VIEW_ALL):
         raise NotFound("No such order.")
     return order
 

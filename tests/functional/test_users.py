@@ -222,6 +222,12 @@ def test_orders_tickets_and_invoices_of_a_deleted_buyer_stay_readable(api, strea
     assert seen.status == 200 and seen.body["payee_user"] == deleted and seen.body["payee"] == buyer["id"]
     attendees = api.get(f"/events/{event['id']}/attendees", token=org_token).body["items"]
     assert [a["holder"] for a in attendees] == [deleted, deleted]
+    # The organizer concerned reads the order and the invoice they issued; a stranger does not.
+    assert api.get(f"/orders/{order['id']}", token=org_token).body["user"] == deleted
+    assert api.get(f"/invoices/{invoice['id']}", token=org_token).body["payee_user"] == deleted
+    _, stranger = api.register()
+    assert api.get(f"/orders/{order['id']}", token=stranger).status == 404
+    assert api.get(f"/invoices/{invoice['id']}", token=stranger).status == 404
     # The organizer cancels the deleted buyer's order: refunded as any other, still naming them.
     cancelled = api.post(f"/orders/{order['id']}/cancel", token=org_token)
     assert cancelled.status == 200 and cancelled.body["user"] == deleted
