@@ -32,6 +32,7 @@ class Settings:
     login_window_seconds: int
     fanout_page: int  # recipients per fan-out step: one stream record never does more
     support_reopen_days: int  # a creator may reopen a resolved support ticket for this long
+    validate_responses: bool  # check each success body against its OpenAPI schema (on in the tests)
     jwt_secret_parameter: str | None
     _jwt_secret: str | None
     mail_from: str
@@ -72,6 +73,7 @@ def get_settings() -> Settings:
         login_window_seconds=_int("LOGIN_WINDOW_SECONDS", 15 * 60),
         fanout_page=_int("FANOUT_PAGE", 50),
         support_reopen_days=_int("SUPPORT_REOPEN_DAYS", 14),
+        validate_responses=os.environ.get("VALIDATE_RESPONSES", "") in ("1", "true"),
         jwt_secret_parameter=os.environ.get("JWT_SECRET_PARAMETER") or None,
         _jwt_secret=os.environ.get("JWT_SECRET") or None,
         mail_from=os.environ.get("MAIL_FROM", "tickets@boxoffice.example.com"),

@@ -18,6 +18,7 @@ os.environ.update(
         "BOXOFFICE_TABLE": "boxoffice-test",
         "JWT_SECRET": "test-secret-not-for-production-0123456789",
         "BCRYPT_ROUNDS": "4",
+        "VALIDATE_RESPONSES": os.environ.get("VALIDATE_RESPONSES", "1"),  # success bodies checked against the document
     }
 )
 

@@ -14,10 +14,11 @@ from typing import Any, Literal
 
 from chalice import Blueprint, Response
 from chalice.app import Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.api import errors
+from chalicelib.api.responses import RESPONSES
 from chalicelib.domain import auth
 from chalicelib.domain.errors import DomainError, Invalid, NotFound, Unauthorized
 from chalicelib.settings import get_settings
@@ -50,6 +51,7 @@ class RouteDoc:
     tag: str
     query: dict[str, str]
     headers: dict[str, str]
+    response: Any = None  # the pydantic model of the success body (api/responses.py)
 
 
 ROUTES: list[RouteDoc] = []
@@ -108,9 +110,12 @@ def route(
     status: int = 200,
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    response: Any = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    tag = bp.import_name.rsplit(".", 1)[-1] if hasattr(bp, "import_name") else "api"
-    ROUTES.append(RouteDoc(method, path, summary, auth_mode, body, status, tag, query or {}, headers or {}))
+    tag = getattr(bp, "_import_name", "api").rsplit(".", 1)[-1]
+    response = response if response is not None else RESPONSES.get((method, path))
+    ROUTES.append(RouteDoc(method, path, summary, auth_mode, body, status, tag, query or {}, headers or {}, response))
+    checked = TypeAdapter(response) if response is not None else None
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
@@ -120,7 +125,10 @@ def route(
                 if any(len(value) > MAX_ID_LENGTH for value in params.values()):
                     raise NotFound("No such resource.")  # no id is that long; and keys have a size limit
                 ctx = Ctx(request, _caller(request, auth_mode), _body(request, body))
-                return _respond(fn(ctx, **params), status)
+                result = fn(ctx, **params)
+                if checked is not None and get_settings().validate_responses:
+                    _conforms(checked, result)
+                return _respond(result, status)
             except DomainError as err:
                 return errors.from_domain(err)
             except ValidationError as err:
@@ -134,6 +142,17 @@ def route(
         return fn
 
     return decorate
+
+
+def _conforms(checked: TypeAdapter[Any], result: Any) -> None:
+    """The success body matches the documented schema (tests turn this on: VALIDATE_RESPONSES)."""
+    body = result.body if isinstance(result, (Reply, Replay)) else result
+    if isinstance(result, Replay) and result.status_code >= 300:
+        return
+    try:
+        checked.validate_python(body, strict=False)
+    except ValidationError as e:  # our bug, not the client's: a 500 (and a failing test), never a 400
+        raise RuntimeError(f"the response does not match its documented schema: {e}") from None
 
 
 def _caller(request: Request, mode: AuthMode) -> auth.Caller | None:

@@ -46,6 +46,10 @@ class AdminRegisterBody(RegisterBody):
 
 
 class LoginBody(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": "ana@example.com", "password": "tangerine lighthouse 42"}]}
+    )
+
     password: Password
     email: Email | None = None
     username: Username | None = None
@@ -121,6 +125,43 @@ OfferMinutes = Annotated[int, Field(ge=1, le=24 * 60)]
 
 
 class EventBody(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Harbour Lights Festival",
+                    "description": "Three stages on the waterfront.",
+                    "category": "music",
+                    "starts_at": "2027-03-01T19:00:00Z",
+                    "ends_at": "2027-03-01T23:00:00Z",
+                    "venue": {
+                        "name": "Circular Quay",
+                        "address": "1 Circular Quay, Sydney",
+                        "lat": -33.861,
+                        "lon": 151.21,
+                    },
+                    "sections": [
+                        {
+                            "code": "GA",
+                            "name": "General admission",
+                            "price_cents": 4500,
+                            "currency": "AUD",
+                            "capacity": 500,
+                        },
+                        {
+                            "code": "A",
+                            "name": "Stalls A",
+                            "price_cents": 9000,
+                            "currency": "AUD",
+                            "rows": 10,
+                            "seats_per_row": 20,
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
     title: Title
     description: Description = ""
     category: Category
@@ -142,6 +183,8 @@ class EventBody(Strict):
 
 
 class EventPatchBody(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"title": "Harbour Lights Festival (late show)"}]})
+
     title: Title | None = None
     description: Description | None = None
     category: Category | None = None
@@ -179,6 +222,8 @@ HoldId = Annotated[str, Field(min_length=1, max_length=100)]
 class OrderBody(Strict):
     """``{section, quantity}`` (general admission), ``{seats}`` (chosen seats) or ``{hold_id, seats?}``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"section": "GA", "quantity": 2}]})
+
     section: SectionCode | None = None
     quantity: Annotated[int, Field(ge=1, le=MAX_TICKETS_PER_ORDER)] | None = None
     seats: SeatList | None = None
@@ -200,6 +245,8 @@ class OrderBody(Strict):
 
 class HoldBody(Strict):
     """``{section, quantity}`` (general admission), ``{seats}``, or ``{section, quantity, together: true}``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"section": "A", "quantity": 3, "together": True}]})
 
     section: SectionCode | None = None
     quantity: Annotated[int, Field(ge=1, le=MAX_TICKETS_PER_ORDER)] | None = None
