@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.exceptions import PutError
 
 from chalicelib.domain.errors import NotFound, StaleVersion
 from chalicelib.store import keys, table
@@ -120,15 +120,8 @@ def edit(post: Post, changes: dict[str, Any], version: int | None, now_iso: str)
     for name, value in changes.items():
         attribute = getattr(Post, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
-    condition = Post.pk.exists()
-    if version is not None:
-        condition = condition & (Post.version == version)
-    try:
-        post.update(actions=actions, condition=condition)
-    except UpdateError as e:
-        if e.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        raise _refused(post.post_id, version) from e
+    if not table.update_if(post, actions, table.at_version(Post, version)):
+        raise _refused(post.post_id, version)
 
 
 def _refused(post_id: str, version: int | None) -> Exception:
@@ -140,15 +133,8 @@ def _refused(post_id: str, version: int | None) -> Exception:
 
 def delete(post: Post, version: int | None) -> None:
     """Delete the post (its feed entries, likes and comments go in the clean-up job)."""
-    condition = Post.pk.exists()
-    if version is not None:
-        condition = condition & (Post.version == version)
-    try:
-        post.delete(condition=condition)
-    except DeleteError as e:
-        if e.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        raise _refused(post.post_id, version) from e
+    if not table.delete_if(post, table.at_version(Post, version)):
+        raise _refused(post.post_id, version)
 
 
 def by_author(user_id: str, limit: int) -> list[Post]:
@@ -262,27 +248,17 @@ def add_comment(comment: Comment) -> None:
 
 
 def edit_comment(comment: Comment, body: str, version: int | None, now_iso: str) -> None:
-    condition = Comment.pk.exists()
-    if version is not None:
-        condition = condition & (Comment.version == version)
     actions: list[Any] = [Comment.body.set(body), Comment.version.add(1), Comment.updated_at.set(now_iso)]
-    try:
-        comment.update(actions=actions, condition=condition)
-    except UpdateError as e:
-        if e.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    if not table.update_if(comment, actions, table.at_version(Comment, version)):
         if version is not None and find_comment(comment.comment_id) is not None:
-            raise StaleVersion("The comment changed meanwhile; read it again and retry.") from e
-        raise NotFound("No such comment.") from e
+            raise StaleVersion("The comment changed meanwhile; read it again and retry.")
+        raise NotFound("No such comment.")
 
 
 def delete_comment(comment: Comment, version: int | None) -> None:
     """The comment and ``comment_count - 1`` in one transaction."""
-    condition = Comment.pk.exists()
-    if version is not None:
-        condition = condition & (Comment.version == version)
     tx = Tx()
-    tx.delete("comment", comment, condition)
+    tx.delete("comment", comment, table.at_version(Comment, version))
     tx.update(
         "post",
         _ref(comment.post_id),

@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import UpdateError
 
 from chalicelib.domain.errors import NotFound, StaleVersion
 from chalicelib.store import keys, table
@@ -259,9 +258,6 @@ def add_comment(comment: SupportComment, record: IdempotencyRecord | None, now: 
 
 def edit_comment(comment: SupportComment, changes: dict[str, Any], version: int | None, now_iso: str) -> None:
     """Set ``changes`` (body, internal) and bump the version; StaleVersion / NotFound when refused."""
-    condition = SupportComment.pk.exists()
-    if version is not None:
-        condition = condition & (SupportComment.version == version)
     actions: list[Any] = [SupportComment.version.add(1), SupportComment.updated_at.set(now_iso)]
     actions += [getattr(SupportComment, name).set(value) for name, value in changes.items()]
     if "internal" in changes:  # the public list (GSI1) holds public comments only
@@ -270,12 +266,8 @@ def edit_comment(comment: SupportComment, changes: dict[str, Any], version: int 
             value = getattr(moved, name)
             attribute = getattr(SupportComment, name)
             actions.append(attribute.set(value) if value is not None else attribute.remove())
-    try:
-        comment.update(actions=actions, condition=condition)
-    except UpdateError as e:
-        if e.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        raise _comment_refused(comment.comment_id, version) from e
+    if not table.update_if(comment, actions, table.at_version(SupportComment, version)):
+        raise _comment_refused(comment.comment_id, version)
 
 
 def _comment_refused(comment_id: str, version: int | None) -> Exception:
@@ -285,11 +277,8 @@ def _comment_refused(comment_id: str, version: int | None) -> Exception:
 
 
 def delete_comment(comment: SupportComment, version: int | None) -> None:
-    condition = SupportComment.pk.exists()
-    if version is not None:
-        condition = condition & (SupportComment.version == version)
     tx = Tx()
-    tx.delete("comment", comment, condition)
+    tx.delete("comment", comment, table.at_version(SupportComment, version))
     try:
         tx.commit()
     except ConditionFailed as e:

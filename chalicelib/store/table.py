@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pynamodb import settings as pynamodb_settings
 from pynamodb.attributes import DiscriminatorAttribute, TTLAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -80,6 +80,37 @@ def find(kind: type[T], key: tuple[str, str], consistent: bool = True) -> T | No
     except DoesNotExist:
         return None
     return item if isinstance(item, kind) else None
+
+
+def at_version(model: type[Item], version: int | None) -> Any:
+    """The condition of an optimistic write: the item exists, and is at ``version`` when one is given."""
+    condition = model.pk.exists()
+    return condition if version is None else condition & (model.version == version)  # type: ignore[attr-defined]
+
+
+def update_if(item: Item, actions: list[Any], condition: Any) -> bool:
+    """UpdateItem on ``condition``; False when the condition failed (any other failure raises)."""
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as e:
+        if e.cause_response_code != CONDITION_FAILED:
+            raise
+        return False
+    return True
+
+
+def delete_if(item: Item, condition: Any) -> bool:
+    """DeleteItem on ``condition``; False when the condition failed (any other failure raises)."""
+    try:
+        item.delete(condition=condition)
+    except DeleteError as e:
+        if e.cause_response_code != CONDITION_FAILED:
+            raise
+        return False
+    return True
+
+
+CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 def write_batch(puts: Iterable[Item] = (), deletes: Iterable[Item] = ()) -> None:
