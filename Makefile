@@ -11,7 +11,7 @@ BACKEND ?= dynamodb-local
 # MEMORY=1 keeps the data in memory (faster writes, gone when stopped).
 RUN_FLAGS := $(if $(FAULTS),--faults "$(FAULTS)") $(if $(FRESH),--fresh) $(if $(MEMORY),--in-memory)
 
-.PHONY: run test test-fast lint typecheck bench history admin demo clean
+.PHONY: chromium run test test-fast lint typecheck bench history admin demo clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,10 +35,18 @@ run: $(STAMP)
 	$(PY) -m infra.local run --port $(PORT) --backend $(BACKEND) $(RUN_FLAGS)
 
 ## test: the whole suite, lint and types included
-test: $(STAMP) $(DDB_LOCAL) $(JAVA)
+test: $(STAMP) $(DDB_LOCAL) $(JAVA) chromium
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest -n 2 --dist loadgroup
+
+# The /docs browser test drives Debian's headless chromium: installed here where missing (as root),
+# else that test skips and says why.
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && export DEBIAN_FRONTEND=noninteractive && \
+	    { apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; } ; } || \
+	  echo "chromium could not be installed: the /docs browser test will skip"
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not local_cloud"

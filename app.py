@@ -10,6 +10,7 @@ from chalice.app import CloudWatchEvent, DynamoDBEvent
 from chalicelib.api import (
     auth,
     bookmarks,
+    docs,
     events,
     friends,
     health,
@@ -61,6 +62,7 @@ BLUEPRINTS = (
     support,
     reports,
     health,
+    docs,
 )
 for blueprint in (module.bp for module in BLUEPRINTS):
     app.register_blueprint(blueprint)

@@ -1,12 +1,12 @@
-"""/health, /openapi.json and /docs."""
+"""/health and /openapi.json (the docs page is api/docs.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice import Blueprint
 
-from chalicelib.api.openapi import DOCS_PAGE, document
+from chalicelib.api.openapi import document
 from chalicelib.api.routing import Ctx, route
 from chalicelib.domain.errors import Unavailable
 from chalicelib.store.health import table_reachable
@@ -24,8 +24,3 @@ def health(ctx: Ctx) -> dict[str, Any]:
 @route(bp, "/openapi.json", "GET", summary="This API's OpenAPI 3 document", auth_mode="none")
 def openapi(ctx: Ctx) -> dict[str, Any]:
     return document()
-
-
-@route(bp, "/docs", "GET", summary="Interactive API documentation", auth_mode="none")
-def docs(ctx: Ctx) -> Response:
-    return Response(body=DOCS_PAGE, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})

@@ -52,9 +52,24 @@ def test_openapi_lists_every_route(api):
     assert served == documented
 
 
-def test_docs_page(api):
+def test_docs_page_serves_every_asset_itself(api):
+    """The page works offline: it names no absolute URL, and each file it loads comes from us."""
+    import re
+
     r = api.get("/docs")
     assert r.status == 200 and "swagger-ui" in r.body and r.headers["content-type"].startswith("text/html")
+    assert not re.search(r"(src|href)=\"(https?:)?//", r.body)
+    loaded = re.findall(r"(?:src|href)=\"([^\"]+)\"", r.body)
+    assert sorted(loaded) == ["docs/swagger-ui-bundle.js", "docs/swagger-ui.css"]
+    for path in loaded:
+        asset = api.get(f"/{path}")
+        assert asset.status == 200, path
+        assert asset.headers["content-type"].split(";")[0] == (
+            "text/css" if path.endswith(".css") else "text/javascript"
+        )
+        assert "max-age" in asset.headers["cache-control"] and len(asset.body) > 100_000
+    assert api.get("/docs/../../app.py").status in (403, 404)
+    assert api.get("/docs/index.css").status == 404  # only the files the page uses
 
 
 def test_no_route_answers_5xx_to_junk(api):
