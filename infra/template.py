@@ -37,6 +37,39 @@ def _stage_env(stage: str) -> dict[str, str]:
     return env
 
 
+REST_API = "RestAPI"  # the logical id of the API in Chalice's SAM template
+# API Gateway answers some requests itself, before any Lambda runs (no route, throttled, too
+# large...): these give them the API's {code, message} envelope. An unknown path is API Gateway's
+# "Missing Authentication Token" (403): 404 NotFound here, as chalice local answers it.
+GATEWAY_RESPONSES: dict[str, tuple[str | None, str]] = {
+    "MISSING_AUTHENTICATION_TOKEN": ("404", "NotFound"),
+    "THROTTLED": (None, "Busy"),
+    "REQUEST_TOO_LARGE": (None, "BodyTooLarge"),
+    "UNSUPPORTED_MEDIA_TYPE": (None, "UnsupportedMediaType"),
+    "DEFAULT_4XX": (None, "$context.error.responseType"),
+    "DEFAULT_5XX": (None, "$context.error.responseType"),
+}
+
+
+def gateway_responses() -> dict[str, Any]:
+    resources: dict[str, Any] = {}
+    for kind, (status, code) in GATEWAY_RESPONSES.items():
+        template = '{"code": "' + code + '", "message": $context.error.messageString}'
+        properties: dict[str, Any] = {
+            "ResponseType": kind,
+            "RestApiId": {"Ref": REST_API},
+            "ResponseTemplates": {"application/json": template},
+            "ResponseParameters": {"gatewayresponse.header.Content-Type": "'application/json'"},
+        }
+        if status is not None:
+            properties["StatusCode"] = status
+        resources[f"GatewayResponse{_logical_id(kind.lower())}"] = {
+            "Type": "AWS::ApiGateway::GatewayResponse",
+            "Properties": properties,
+        }
+    return resources
+
+
 def _logical_id(name: str) -> str:
     return "".join(part.capitalize() for part in name.replace("-", "_").split("_"))
 
@@ -60,6 +93,7 @@ def overlay(stage: str) -> dict[str, Any]:
         },
         FAILURES: {"Type": "AWS::SQS::Queue", "Properties": {"MessageRetentionPeriod": 14 * 24 * 3600}},
         BUCKET: {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"},
+        **gateway_responses(),
     }
     functions = ["APIHandler"] + [_logical_id(s.name) for s in app.event_sources]
     for name in functions:

@@ -70,6 +70,19 @@ def parse_http1_request(self: BaseHTTPRequestHandler) -> bool:
     return True
 
 
+def send_gateway_error(self: local.ChaliceRequestHandler, error: local.LocalGatewayException) -> None:
+    """What API Gateway answers before the app, in the envelope the deployed gateway responses give
+    (infra/template.py, GATEWAY_RESPONSES): no route for this path or method is 404 ``NotFound``
+    (API Gateway's "Missing Authentication Token", status 403, overridden the same way there)."""
+    if isinstance(error, local.ForbiddenError):
+        status, code, message = 404, "NotFound", f"No such route: {self.command} {self.path.split('?')[0]}"
+    else:
+        status, code, message = error.CODE, "Unauthorized", "Not authorized."
+    body = json.dumps({"code": code, "message": message[:MAX_MESSAGE]}).encode()
+    headers = {**error.headers, "Content-Type": "application/json"}
+    self._send_http_response(status, headers, body)
+
+
 stock_start_parent_process = reloader.start_parent_process
 
 
@@ -83,6 +96,7 @@ if __name__ == "__main__":
     local.ThreadedHTTPServer.request_queue_size = BACKLOG
     local.ChaliceRequestHandler.send_error = send_json_error
     local.ChaliceRequestHandler.parse_request = parse_http1_request
+    local.ChaliceRequestHandler._send_error_response = send_gateway_error  # type: ignore[method-assign]
     # Headers and body leave in separate writes: without TCP_NODELAY, Nagle's algorithm meets the
     # client's delayed ACK and a keep-alive request can wait 40 ms for nothing.
     local.ChaliceRequestHandler.disable_nagle_algorithm = True

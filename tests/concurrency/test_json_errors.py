@@ -144,11 +144,14 @@ def test_method_the_path_lacks_is_json(port: int) -> None:
 
 
 def test_unknown_path_is_json(port: int) -> None:
-    """API Gateway's own answer, which chalice local mirrors and the app never sees (README, "Design notes"):
-    JSON, but ``{"message"}`` alone, as deployed."""
-    response, body = parse(exchange(port, b"GET /nope HTTP/1.1\r\n" + HEADERS))
+    """API Gateway's own answer before the app (its "Missing Authentication Token"), in our envelope
+    as the deployed gateway responses give it (infra/template.py): 404 NotFound."""
+    response, body = parse(exchange(port, b"GET /nope?x=1 HTTP/1.1\r\n" + HEADERS))
     payload = envelope(response, body)
-    assert (response.status, payload["message"]) == (403, "Missing Authentication Token"), payload
+    assert (response.status, payload) == (404, {"code": "NotFound", "message": "No such route: GET /nope"})
+    with_token = HEADERS.replace(b"\r\n\r\n", b"\r\nAuthorization: Bearer x\r\n\r\n", 1)
+    response, body = parse(exchange(port, b"POST /nope HTTP/1.1\r\n" + with_token))
+    assert (response.status, envelope(response, body)["code"]) == (404, "NotFound")
 
 
 def test_routed_error_keeps_the_connection_a_refused_request_closes_it(port: int) -> None:

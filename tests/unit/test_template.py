@@ -23,3 +23,26 @@ def test_overlay_declares_the_table_and_safe_stream_mappings():
         assert 0 < mapping["MaximumRetryAttempts"] <= 10 and mapping["MaximumRecordAgeInSeconds"] > 0
         assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["StreamFailures", "Arn"]}
     assert "Events" not in resources["DailySalesReport"]["Properties"]  # Chalice's own schedule stays as it is
+
+
+def test_gateway_refusals_answer_in_the_error_envelope():
+    """What API Gateway answers itself (no route, throttled, too large, any other 4xx/5xx) is JSON
+    {code, message}, on Chalice's RestAPI; an unknown path is 404 NotFound, as chalice local says."""
+    import json
+
+    resources = overlay("dev")["Resources"]
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in resources.values()
+        if r.get("Type") == "AWS::ApiGateway::GatewayResponse"
+    }
+    assert {"MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "REQUEST_TOO_LARGE", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(
+        responses
+    )
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+    for props in responses.values():
+        assert props["RestApiId"] == {"Ref": "RestAPI"}
+        # API Gateway puts a JSON string where $context.error.messageString is.
+        rendered = props["ResponseTemplates"]["application/json"].replace("$context.error.messageString", '"Too many"')
+        body = json.loads(rendered.replace("$context.error.responseType", "THROTTLED"))
+        assert set(body) == {"code", "message"} and body["message"] == "Too many"
