@@ -32,6 +32,8 @@ class Settings:
     login_window_seconds: int
     fanout_page: int  # recipients per fan-out step: one stream record never does more
     support_reopen_days: int  # a creator may reopen a resolved support ticket for this long
+    google_client_id: str | None  # Google sign-in's OAuth client id (the tokens' aud); none: sign-in off
+    google_jwks_url: str  # where Google's signing keys are published
     validate_responses: bool  # check each success body against its OpenAPI schema (on in the tests)
     jwt_secret_parameter: str | None
     _jwt_secret: str | None
@@ -73,6 +75,8 @@ def get_settings() -> Settings:
         login_window_seconds=_int("LOGIN_WINDOW_SECONDS", 15 * 60),
         fanout_page=_int("FANOUT_PAGE", 50),
         support_reopen_days=_int("SUPPORT_REOPEN_DAYS", 14),
+        google_client_id=os.environ.get("GOOGLE_CLIENT_ID") or None,
+        google_jwks_url=os.environ.get("GOOGLE_JWKS_URL") or "https://www.googleapis.com/oauth2/v3/certs",
         validate_responses=os.environ.get("VALIDATE_RESPONSES", "") in ("1", "true"),
         jwt_secret_parameter=os.environ.get("JWT_SECRET_PARAMETER") or None,
         _jwt_secret=os.environ.get("JWT_SECRET") or None,

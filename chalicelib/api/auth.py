@@ -7,7 +7,7 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.api.routing import Ctx, Reply, route
-from chalicelib.api.schemas import AdminRegisterBody, LoginBody, RegisterBody
+from chalicelib.api.schemas import AdminRegisterBody, GoogleBody, LoginBody, RegisterBody
 from chalicelib.auth.permissions import Permission
 from chalicelib.domain import auth, users
 from chalicelib.domain.errors import Forbidden
@@ -42,6 +42,25 @@ def register_admin(ctx: Ctx) -> dict[str, Any]:
 def login(ctx: Ctx) -> dict[str, Any]:
     b: LoginBody = ctx.body
     user, token, expires_in = auth.login(password=b.password, email=b.email, username=b.username)
+    return {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+        "user": users.view(user, None, private=True),
+    }
+
+
+@route(
+    bp,
+    "/auth/google",
+    "POST",
+    summary="Sign in with Google: a Google ID token for our bearer token (the account is found, linked or made)",
+    auth_mode="none",
+    body=GoogleBody,
+)
+def google(ctx: Ctx) -> dict[str, Any]:
+    b: GoogleBody = ctx.body
+    user, token, expires_in = auth.google_sign_in(b.id_token)
     return {
         "access_token": token,
         "token_type": "Bearer",

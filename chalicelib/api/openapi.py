@@ -37,6 +37,7 @@ CODES: dict[tuple[str, str], dict[int, list[str]]] = {
     ("POST", "/auth/register"): {400: ["WeakPassword"], 409: ["EmailTaken", "UsernameTaken"]},
     ("POST", "/auth/register/admin"): {400: ["WeakPassword"], 409: ["EmailTaken", "UsernameTaken"]},
     ("POST", "/auth/login"): {401: ["InvalidCredentials"], 429: ["TooManyAttempts"]},
+    ("POST", "/auth/google"): {401: ["InvalidGoogleToken"], 409: ["GoogleAccountConflict"], 503: ["GoogleSignInOff"]},
     ("PATCH", "/users/{user_id}"): {
         400: ["WeakPassword"],
         403: ["WrongPassword"],
@@ -107,9 +108,9 @@ def error_codes(r: RouteDoc) -> dict[int, list[str]]:
         codes[403] = ["Forbidden"]
     if params:
         codes[404] = ["NotFound"]
+    codes[503] = ["Busy", "Unavailable"]
     for status, extra in CODES.get((r.method, r.path), {}).items():
         codes[status] = list(dict.fromkeys([*codes.get(status, []), *extra]))
-    codes[503] = ["Busy", "Unavailable"]
     return dict(sorted(codes.items()))
 
 

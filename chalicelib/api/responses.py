@@ -472,6 +472,7 @@ RESPONSES: dict[tuple[str, str], Any] = {
     ("POST", "/auth/register"): User,
     ("POST", "/auth/register/admin"): User,
     ("POST", "/auth/login"): Login,
+    ("POST", "/auth/google"): Login,
     ("GET", "/me"): User,
     ("GET", "/users"): Page[User],
     ("GET", "/users/{user_id}"): User,

@@ -45,6 +45,12 @@ class AdminRegisterBody(RegisterBody):
     role: Role = "user"
 
 
+class GoogleBody(Strict):
+    """A Google OpenID Connect ID token (from Google Identity Services on the client)."""
+
+    id_token: Annotated[str, Field(min_length=1, max_length=8192)]
+
+
 class LoginBody(Strict):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"email": "ana@example.com", "password": "tangerine lighthouse 42"}]}

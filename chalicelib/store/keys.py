@@ -428,3 +428,10 @@ def fanout_step(job_id: str, n: int) -> tuple[str, str]:
 def users_by_role(role: str) -> str:
     """GSI2 partition of the accounts with one role, sorted by ``user_sort`` (lower-cased username)."""
     return f"ROLE#{role}"
+
+
+# --- google sign-in (issue 10) ----------------------------------------------------------------
+def google_claim(sub: str) -> tuple[str, str]:
+    """Holds a Google subject for one user: one Google account, one Boxoffice account."""
+    key = f"GOOGLE#{sub}"
+    return key, key

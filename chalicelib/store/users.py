@@ -75,6 +75,41 @@ def create(user: User) -> User:
     return user
 
 
+def create_with_google(user: User, sub: str) -> User:
+    """A new account signed in with Google: its email, username and Google subject claimed, one
+    transaction. AlreadyExists (code EmailTaken / UsernameTaken / GoogleTaken) when one is taken."""
+    user.google_sub = sub
+    user.set_keys()
+    tx = Tx()
+    tx.put("email", _claim(keys.email_claim(user.email), user.user_id), Claim.pk.does_not_exist())
+    tx.put("username", _claim(keys.username_claim(user.username), user.user_id), Claim.pk.does_not_exist())
+    tx.put("google", _claim(keys.google_claim(sub), user.user_id), Claim.pk.does_not_exist())
+    tx.put("user", user, User.pk.does_not_exist(), fresh=True)
+    try:
+        tx.commit()
+    except ConditionFailed as e:
+        if "google" in e:
+            raise AlreadyExists("That Google account is linked already.", code="GoogleTaken") from e
+        raise _taken(e) from e
+    return user
+
+
+def link_google(user: User, sub: str) -> None:
+    """Link a Google subject to an existing account: the claim (absent, or already ours) and the
+    user's ``google_sub`` (absent, or this one), one transaction; ConditionFailed otherwise."""
+    claim = _claim(keys.google_claim(sub), user.user_id)
+    tx = Tx()
+    tx.put("google", claim, Claim.pk.does_not_exist() | (Claim.user_id == user.user_id))
+    free = User.pk.exists() & (User.google_sub.does_not_exist() | (User.google_sub == sub))
+    tx.update("user", user, [User.google_sub.set(sub)], free)
+    tx.commit()
+
+
+def user_id_for_google(sub: str) -> str | None:
+    claim = find(Claim, keys.google_claim(sub), False)
+    return claim.user_id if claim is not None else None
+
+
 def _taken(e: ConditionFailed) -> AlreadyExists:
     field = "email" if "email" in e else "username"
     return AlreadyExists(f"That {field} is already taken.", code=f"{field.capitalize()}Taken", field=field)
