@@ -11,7 +11,7 @@ BACKEND ?= dynamodb-local
 # MEMORY=1 keeps the data in memory (faster writes, gone when stopped).
 RUN_FLAGS := $(if $(FAULTS),--faults "$(FAULTS)") $(if $(FRESH),--fresh) $(if $(MEMORY),--in-memory)
 
-.PHONY: chromium run test test-fast lint typecheck bench history admin demo clean
+.PHONY: chromium package run test test-fast lint typecheck bench history admin demo clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ bench: $(STAMP) $(DDB_LOCAL) $(JAVA)
 ## history: the history checker on a fresh local cloud with faults on (python -m bench.history --help)
 history: $(STAMP) $(DDB_LOCAL) $(JAVA)
 	$(PY) -m bench.history $(if $(FAULTS),--faults "$(FAULTS)")
+
+## package: the CloudFormation template and zip for a current Lambda runtime (STAGE=dev, RUNTIME=python3.12)
+package: $(STAMP)
+	$(PY) -m infra.package --stage $(or $(STAGE),dev) --runtime $(or $(RUNTIME),python3.12) --out build/package
 
 ## admin: create the first admin on the table in use (EMAIL=… USERNAME=… NAME=…; password asked)
 admin: $(STAMP)
