@@ -29,7 +29,10 @@ print(f"contract fuzzing: seed {SEED}, {EXAMPLES} examples per operation and cal
 @pytest.fixture(scope="module")
 def cloud():
     # No stream consumers: the fuzzer only needs the API, and they would compete for the cores.
-    with running_cloud("dynamodb-local", args=["--poll-interval", "3600"]) as running:
+    # Google sign-in on (else it is 503 GoogleSignInOff, a 5xx by design), its keys at a closed port:
+    # the fuzzer's tokens are refused (401) without the network.
+    google = {"GOOGLE_CLIENT_ID": "fuzz.apps.googleusercontent.com", "GOOGLE_JWKS_URL": "http://127.0.0.1:9/certs"}
+    with running_cloud("dynamodb-local", args=["--poll-interval", "3600"], extra_env=google) as running:
         yield running
 
 
