@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 
-# Before anything imports boto3 or the app: a fake, isolated AWS.
+# Before anything imports boto3 or the app: a fake, isolated AWS. An endpoint the caller named is kept
+# aside for the one test that targets it (tests/concurrency/test_any_endpoint.py).
+if os.environ.get("AWS_ENDPOINT_URL"):
+    os.environ["BOXOFFICE_TARGET_ENDPOINT"] = os.environ["AWS_ENDPOINT_URL"]
 for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
     del os.environ[_name]
 os.environ.update(
