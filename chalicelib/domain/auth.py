@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chalicelib.auth import passwords, tokens
 from chalicelib.auth.permissions import Permission, has
@@ -23,6 +23,9 @@ from chalicelib.settings import get_settings
 from chalicelib.store import users as store
 from chalicelib.store.tx import ConditionFailed
 from chalicelib.store.users import User
+
+if TYPE_CHECKING:
+    from chalicelib.auth.google import Identity
 
 ROLES = ("user", "organizer", "support", "admin")
 
@@ -104,7 +107,7 @@ def google_sign_in(id_token: str) -> tuple[User, str, int]:
     raise Busy("Google sign-in is busy for this account; please retry.", retry_after=1)
 
 
-def _google_account(who: Any) -> User | None:
+def _google_account(who: Identity) -> User | None:
     """The account for this Google identity, linking or creating it; None: lost a race, read again."""
     linked = store.user_id_for_google(who.sub)
     if linked is not None:
@@ -133,7 +136,7 @@ def _google_account(who: Any) -> User | None:
         return None
 
 
-def _new_google_user(who: Any, suffix: bool = False) -> User:
+def _new_google_user(who: Identity, suffix: bool = False) -> User:
     """A passwordless account named after the email's local part (valid and, with ``suffix``, unlikely taken)."""
     base = re.sub(r"[^A-Za-z0-9_.]", "", who.email.split("@")[0])[:22] or "user"
     username = base.ljust(3, "0") + (f".{secrets.randbelow(10**6):06d}" if suffix else "")

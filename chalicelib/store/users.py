@@ -182,6 +182,8 @@ def delete(user: User) -> None:
     tx.delete("user", user, User.version == user.version)
     tx.delete("email", _claim(keys.email_claim(user.email), user.user_id), Claim.user_id == user.user_id)
     tx.delete("username", _claim(keys.username_claim(user.username), user.user_id), Claim.user_id == user.user_id)
+    if user.google_sub:  # the Google account may sign up again, as a new account
+        tx.delete("google", _claim(keys.google_claim(user.google_sub), user.user_id), Claim.user_id == user.user_id)
     try:
         tx.commit()
     except ConditionFailed as e:

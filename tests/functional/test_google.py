@@ -134,3 +134,10 @@ def test_a_taken_username_gets_another(api, google):
     r = sign_in(api, google.token())
     assert r.status == 200, r.body
     assert r.body["user"]["username"].startswith("gina.") and r.body["user"]["username"] != "gina"
+
+
+def test_a_deleted_google_account_can_sign_up_again(api, google):
+    first = sign_in(api, google.token()).body
+    assert api.delete(f"/users/{first['user']['id']}", token=first["access_token"]).status == 204
+    again = sign_in(api, google.token())
+    assert again.status == 200 and again.body["user"]["id"] != first["user"]["id"]
