@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -86,3 +86,15 @@ def refused(operation: str, code: str, status: int = 400, times: int = 1) -> Any
     """The next ``times`` calls of ``operation`` are answered ``code`` without being sent."""
     injected = Fault(code, status, times)
     return _injected(f"before-call.dynamodb.{operation}", injected.on_call, injected)
+
+
+def interleaved(operation: str, meanwhile: Callable[[], Any]) -> Any:
+    """A race, made deterministic: just before the next call of ``operation`` is sent, ``meanwhile()``
+    runs to the end (another request getting there first), then the call goes on as it was."""
+    injected = Fault("none", 0, 1)
+
+    def on_call(**kwargs: Any) -> None:
+        if injected.due():  # counted first: meanwhile's own calls of ``operation`` pass untouched
+            meanwhile()
+
+    return _injected(f"before-call.dynamodb.{operation}", on_call, injected)

@@ -37,7 +37,11 @@ CODES: dict[tuple[str, str], dict[int, list[str]]] = {
     ("POST", "/auth/register"): {400: ["WeakPassword"], 409: ["EmailTaken", "UsernameTaken"]},
     ("POST", "/auth/register/admin"): {400: ["WeakPassword"], 409: ["EmailTaken", "UsernameTaken"]},
     ("POST", "/auth/login"): {401: ["InvalidCredentials"], 429: ["TooManyAttempts"]},
-    ("POST", "/auth/google"): {401: ["InvalidGoogleToken"], 409: ["GoogleAccountConflict"], 503: ["GoogleSignInOff"]},
+    ("POST", "/auth/google"): {
+        401: ["InvalidGoogleToken"],
+        409: ["GoogleAccountConflict"],
+        503: ["GoogleSignInOff", "GoogleKeysUnavailable"],
+    },
     ("PATCH", "/users/{user_id}"): {
         400: ["WeakPassword"],
         403: ["WrongPassword"],

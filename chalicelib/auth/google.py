@@ -9,10 +9,11 @@ pair: they never reach the network, and nothing in our code is replaced.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.errors import Unauthorized
+from chalicelib.domain.errors import Unauthorized, Unavailable
 
 GOOGLE_JWKS = "https://www.googleapis.com/oauth2/v3/certs"
 ISSUERS = ["https://accounts.google.com", "accounts.google.com"]
@@ -49,17 +50,27 @@ def verify(id_token: str, client_id: str, jwks_url: str) -> Identity:
             algorithms=["RS256"],
             audience=client_id,
             issuer=ISSUERS,
-            options={"require": REQUIRED},
+            # strict_aud: Google's aud is one string; a list naming us among others is not for us alone.
+            options={"require": REQUIRED, "strict_aud": True},
             leeway=30,
         )
     except jwt.ExpiredSignatureError as e:
         raise _invalid("expired") from e
+    except jwt.ImmatureSignatureError as e:
+        raise _invalid(f"not valid yet: issued in the future ({e})") from e
     except jwt.InvalidAudienceError as e:
         raise _invalid("issued for another application (aud)") from e
     except jwt.InvalidIssuerError as e:
         raise _invalid("not issued by Google (iss)") from e
     except jwt.InvalidSignatureError as e:
         raise _invalid("bad signature") from e
+    except (jwt.PyJWKClientConnectionError, jwt.PyJWKSetError, json.JSONDecodeError) as e:
+        # Google's key endpoint is down or answered nonsense: the token may be fine, so not a 401.
+        raise Unavailable(
+            "Google's signing keys could not be fetched; try again shortly.",
+            code="GoogleKeysUnavailable",
+            retry_after=5,
+        ) from e
     except jwt.PyJWKClientError as e:
         raise _invalid(f"no Google key verifies it ({e})") from e
     except jwt.InvalidTokenError as e:
@@ -69,5 +80,6 @@ def verify(id_token: str, client_id: str, jwks_url: str) -> Identity:
         raise _invalid("it carries no email")
     if claims.get("email_verified") not in (True, "true"):
         raise _invalid("Google has not verified its email")
-    name = claims.get("name") if isinstance(claims.get("name"), str) else email.split("@")[0]
-    return Identity(sub=str(claims["sub"]), email=email, name=str(name)[:100] or email.split("@")[0])
+    name = claims.get("name")
+    name = name.strip()[:100] if isinstance(name, str) else ""
+    return Identity(sub=str(claims["sub"]), email=email, name=name or email.split("@")[0])

@@ -111,10 +111,10 @@ def _google_account(who: Identity) -> User | None:
     """The account for this Google identity, linking or creating it; None: lost a race, read again."""
     linked = store.user_id_for_google(who.sub)
     if linked is not None:
-        return store.get(linked)
+        return store.get(linked, consistent=True)
     existing_id = store.user_id_for_login(who.email, None)
     if existing_id is not None:
-        user = store.get(existing_id)
+        user = store.get(existing_id, consistent=True)  # sees a link made by a race we just lost
         if user is None:
             return None
         if user.google_sub and user.google_sub != who.sub:

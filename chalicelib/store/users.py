@@ -106,7 +106,8 @@ def link_google(user: User, sub: str) -> None:
 
 
 def user_id_for_google(sub: str) -> str | None:
-    claim = find(Claim, keys.google_claim(sub), False)
+    # Strongly consistent: after losing a race for this claim, the next read must see the winner's.
+    claim = find(Claim, keys.google_claim(sub))
     return claim.user_id if claim is not None else None
 
 
@@ -115,8 +116,8 @@ def _taken(e: ConditionFailed) -> AlreadyExists:
     return AlreadyExists(f"That {field} is already taken.", code=f"{field.capitalize()}Taken", field=field)
 
 
-def get(user_id: str) -> User | None:
-    return find(User, keys.user(user_id), False)
+def get(user_id: str, consistent: bool = False) -> User | None:
+    return find(User, keys.user(user_id), consistent)
 
 
 def require(user_id: str) -> User:
