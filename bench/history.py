@@ -114,7 +114,7 @@ class Client:
             self.calls.append(call)
 
     def sign_up(self, name: str) -> None:
-        for _ in range(10):  # faults can refuse a sign-up too: a person tries again
+        for _ in range(30):  # faults can refuse a sign-up too: a person tries again
             status, body = self.send("POST", "/auth/register", _registration(name))
             if status in (201, 409):
                 status, body = self.send("POST", "/auth/login", {"email": f"{name}@example.com", "password": PASSWORD})

@@ -20,9 +20,11 @@ at the version PynamoDB asks for.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -33,6 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RUNTIMES = ("python3.12", "python3.13")
 CACHE = ROOT / "build" / "wheels-cache"
+# What pip --target writes beside the packages and Lambda never imports: console scripts, man pages.
+NOT_IMPORTED = {"bin", "share", ".complete"}
 
 
 def build(stage: str, runtime: str, out: Path) -> Path:
@@ -80,22 +84,34 @@ def _overlay(stage: str) -> str:
 def dependencies(runtime: str) -> Path:
     """requirements.txt installed for ``runtime`` on Lambda (x86_64), cached by its content."""
     version = runtime.removeprefix("python")
-    requirements = (ROOT / "requirements.txt").read_bytes()
+    lines = (re.sub(r"(^|\s)#.*", "", line).strip() for line in (ROOT / "requirements.txt").read_text().splitlines())
+    requirements = "".join(f"{line}\n" for line in lines if line).encode()  # a comment's edit keeps the cache
     key = hashlib.sha256(requirements + runtime.encode()).hexdigest()[:16]
     target = CACHE / f"site-{runtime}-{key}"
     if (target / ".complete").exists():
         return target
-    shutil.rmtree(target, ignore_errors=True)
-    subprocess.run(
-        [
-            *(sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"),
-            *("--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", version),
-            *("--only-binary=:all:", "--target", str(target), "--cache-dir", str(CACHE / "pip")),
-            *("-r", str(ROOT / "requirements.txt")),
-        ],
-        check=True,
-    )
-    (target / ".complete").touch()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # Installed beside, then renamed into place: two builds at once (pytest -n 2) never share a half-made folder.
+    with tempfile.TemporaryDirectory(dir=CACHE, prefix=f".{target.name}-") as tmp:
+        site = Path(tmp) / "site"
+        (Path(tmp) / "requirements.txt").write_bytes(requirements)  # exactly what the key says
+        subprocess.run(
+            [
+                *(sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"),
+                *("--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", version),
+                *("--only-binary=:all:", "--target", str(site), "--cache-dir", str(CACHE / "pip")),
+                *("-r", str(Path(tmp) / "requirements.txt")),
+            ],
+            check=True,
+        )
+        (site / ".complete").touch()
+        if not (target / ".complete").exists():
+            shutil.rmtree(target, ignore_errors=True)
+            with contextlib.suppress(OSError):  # another build got there first: its copy is as good
+                site.rename(target)
+    for stale in CACHE.glob(f"site-{runtime}-*"):  # for requirements.txt as it was before
+        if stale != target:
+            shutil.rmtree(stale, ignore_errors=True)
     return target
 
 
@@ -105,8 +121,9 @@ def _zip(ours: Path, site: Path, out: Path) -> None:
             for item in code.infolist():
                 z.writestr(item, code.read(item))
         for path in sorted(site.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and path.name != ".complete":
-                z.write(path, path.relative_to(site).as_posix())
+            name = path.relative_to(site)
+            if path.is_file() and "__pycache__" not in name.parts and name.parts[0] not in NOT_IMPORTED:
+                z.write(path, name.as_posix())
 
 
 def main(argv: list[str] | None = None) -> int:

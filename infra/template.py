@@ -7,7 +7,8 @@ Adds the table (from the one definition in chalicelib/store/table.py), the
 reports bucket, an SQS queue for stream records that fail for good, and on
 every stream mapping: the table's stream, ReportBatchItemFailures (so the
 handlers' batchItemFailures are honoured), a bisecting, bounded retry policy
-and the on-failure destination.
+and the on-failure destination; and, in the API's definition, the gateway
+responses that put API Gateway's own refusals in the {code, message} envelope.
 """
 
 from __future__ import annotations
@@ -40,34 +41,36 @@ def _stage_env(stage: str) -> dict[str, str]:
 REST_API = "RestAPI"  # the logical id of the API in Chalice's SAM template
 # API Gateway answers some requests itself, before any Lambda runs (no route, throttled, too
 # large...): these give them the API's {code, message} envelope. An unknown path is API Gateway's
-# "Missing Authentication Token" (403): 404 NotFound here, as chalice local answers it.
-GATEWAY_RESPONSES: dict[str, tuple[str | None, str]] = {
-    "MISSING_AUTHENTICATION_TOKEN": ("404", "NotFound"),
-    "THROTTLED": (None, "Busy"),
-    "REQUEST_TOO_LARGE": (None, "BodyTooLarge"),
-    "UNSUPPORTED_MEDIA_TYPE": (None, "UnsupportedMediaType"),
-    "DEFAULT_4XX": (None, "$context.error.responseType"),
-    "DEFAULT_5XX": (None, "$context.error.responseType"),
+# "Missing Authentication Token" (403): 404 NotFound here, as chalice local answers it. Other
+# refusals keep API Gateway's status and message; DEFAULT_4XX/5XX name the refusal's type as code.
+GATEWAY_RESPONSES: dict[str, tuple[str | None, str, str]] = {
+    "MISSING_AUTHENTICATION_TOKEN": ("404", "NotFound", '"No route for this method and path."'),
+    "THROTTLED": (None, "Busy", "$context.error.messageString"),
+    "REQUEST_TOO_LARGE": (None, "BodyTooLarge", "$context.error.messageString"),
+    "UNSUPPORTED_MEDIA_TYPE": (None, "UnsupportedMediaType", "$context.error.messageString"),
+    "DEFAULT_4XX": (None, "$context.error.responseType", "$context.error.messageString"),
+    "DEFAULT_5XX": (None, "$context.error.responseType", "$context.error.messageString"),
 }
+GATEWAY_RESPONSES_KEY = "x-amazon-apigateway-gateway-responses"
 
 
 def gateway_responses() -> dict[str, Any]:
-    resources: dict[str, Any] = {}
-    for kind, (status, code) in GATEWAY_RESPONSES.items():
-        template = '{"code": "' + code + '", "message": $context.error.messageString}'
-        properties: dict[str, Any] = {
-            "ResponseType": kind,
-            "RestApiId": {"Ref": REST_API},
-            "ResponseTemplates": {"application/json": template},
-            "ResponseParameters": {"gatewayresponse.header.Content-Type": "'application/json'"},
+    """The API definition's ``x-amazon-apigateway-gateway-responses``, merged into Chalice's swagger
+    (``RestAPI.Properties.DefinitionBody``) rather than added as ``AWS::ApiGateway::GatewayResponse``
+    resources: SAM puts the swagger on the API in overwrite mode and redeploys the stage only when
+    the swagger changes, so separate resources are dropped or left undeployed by a later code deploy
+    (aws/serverless-application-model#390, #623). In the body, they go out with every deployment.
+    ``$context.error.messageString`` is already a quoted JSON string."""
+    responses: dict[str, Any] = {}
+    for kind, (status, code, message) in GATEWAY_RESPONSES.items():
+        response: dict[str, Any] = {
+            "responseParameters": {"gatewayresponse.header.Content-Type": "'application/json'"},
+            "responseTemplates": {"application/json": '{"code": "' + code + '", "message": ' + message + "}"},
         }
         if status is not None:
-            properties["StatusCode"] = status
-        resources[f"GatewayResponse{_logical_id(kind.lower())}"] = {
-            "Type": "AWS::ApiGateway::GatewayResponse",
-            "Properties": properties,
-        }
-    return resources
+            response["statusCode"] = status
+        responses[kind] = response
+    return responses
 
 
 def _logical_id(name: str) -> str:
@@ -93,7 +96,7 @@ def overlay(stage: str) -> dict[str, Any]:
         },
         FAILURES: {"Type": "AWS::SQS::Queue", "Properties": {"MessageRetentionPeriod": 14 * 24 * 3600}},
         BUCKET: {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"},
-        **gateway_responses(),
+        REST_API: {"Properties": {"DefinitionBody": {GATEWAY_RESPONSES_KEY: gateway_responses()}}},
     }
     functions = ["APIHandler"] + [_logical_id(s.name) for s in app.event_sources]
     for name in functions:

@@ -70,17 +70,21 @@ def parse_http1_request(self: BaseHTTPRequestHandler) -> bool:
     return True
 
 
-def send_gateway_error(self: local.ChaliceRequestHandler, error: local.LocalGatewayException) -> None:
+def gateway_error(method: str, path: str, error: local.LocalGatewayException) -> tuple[int, dict[str, str], bytes]:
     """What API Gateway answers before the app, in the envelope the deployed gateway responses give
-    (infra/template.py, GATEWAY_RESPONSES): no route for this path or method is 404 ``NotFound``
-    (API Gateway's "Missing Authentication Token", status 403, overridden the same way there)."""
+    (infra/template.py, GATEWAY_RESPONSES): no route for this path is 404 ``NotFound`` (API Gateway's
+    "Missing Authentication Token", status 403, overridden the same way there). A method the path
+    lacks is the app's 405 here (chalice routes it to the app), 404 deployed."""
     if isinstance(error, local.ForbiddenError):
-        status, code, message = 404, "NotFound", f"No such route: {self.command} {self.path.split('?')[0]}"
+        status, code, message = 404, "NotFound", f"No such route: {method} {path.split('?')[0]}"
     else:
         status, code, message = error.CODE, "Unauthorized", "Not authorized."
     body = json.dumps({"code": code, "message": message[:MAX_MESSAGE]}).encode()
-    headers = {**error.headers, "Content-Type": "application/json"}
-    self._send_http_response(status, headers, body)
+    return status, {**error.headers, "Content-Type": "application/json"}, body
+
+
+def send_gateway_error(self: local.ChaliceRequestHandler, error: local.LocalGatewayException) -> None:
+    self._send_http_response(*gateway_error(self.command, self.path, error))
 
 
 stock_start_parent_process = reloader.start_parent_process

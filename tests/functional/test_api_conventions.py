@@ -56,18 +56,21 @@ def test_docs_page_serves_every_asset_itself(api):
     """The page works offline: it names no absolute URL, and each file it loads comes from us."""
     import re
 
+    from chalicelib.api import docs
+
     r = api.get("/docs")
     assert r.status == 200 and "swagger-ui" in r.body and r.headers["content-type"].startswith("text/html")
-    assert not re.search(r"(src|href)=\"(https?:)?//", r.body)
+    assert not re.search(r"https?:|(src|href)=\"//", r.body)  # no absolute URL anywhere
     loaded = re.findall(r"(?:src|href)=\"([^\"]+)\"", r.body)
-    assert sorted(loaded) == ["docs/swagger-ui-bundle.js", "docs/swagger-ui.css"]
-    for path in loaded:
+    files = sorted(u for u in loaded if not u.startswith("data:"))  # the icon is inline
+    assert [f.split("?")[0] for f in files] == ["docs/swagger-ui-bundle.js", "docs/swagger-ui.css"]
+    assert all(f.endswith("?v=" + docs.version()) for f in files)  # a new pin is a new URL
+    assert 'fetch("openapi.json")' in r.body  # the document, relative to the page
+    for path in files:
         asset = api.get(f"/{path}")
         assert asset.status == 200, path
-        assert asset.headers["content-type"].split(";")[0] == (
-            "text/css" if path.endswith(".css") else "text/javascript"
-        )
-        assert "max-age" in asset.headers["cache-control"] and len(asset.body) > 100_000
+        assert asset.headers["content-type"].split(";")[0] == ("text/css" if ".css" in path else "text/javascript")
+        assert "max-age=31536000" in asset.headers["cache-control"] and len(asset.body) > 100_000
     assert api.get("/docs/../../app.py").status in (403, 404)
     assert api.get("/docs/index.css").status == 404  # only the files the page uses
 

@@ -27,22 +27,26 @@ def test_overlay_declares_the_table_and_safe_stream_mappings():
 
 def test_gateway_refusals_answer_in_the_error_envelope():
     """What API Gateway answers itself (no route, throttled, too large, any other 4xx/5xx) is JSON
-    {code, message}, on Chalice's RestAPI; an unknown path is 404 NotFound, as chalice local says."""
+    {code, message}, in Chalice's RestAPI definition (so every deployment of the stage carries it, not
+    AWS::ApiGateway::GatewayResponse resources a later redeploy drops); an unknown path is 404
+    NotFound, as chalice local says."""
     import json
 
     resources = overlay("dev")["Resources"]
-    responses = {
-        r["Properties"]["ResponseType"]: r["Properties"]
-        for r in resources.values()
-        if r.get("Type") == "AWS::ApiGateway::GatewayResponse"
-    }
+    assert not [r for r in resources.values() if r.get("Type") == "AWS::ApiGateway::GatewayResponse"]
+    responses = resources["RestAPI"]["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"]
     assert {"MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "REQUEST_TOO_LARGE", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(
         responses
     )
-    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
-    for props in responses.values():
-        assert props["RestApiId"] == {"Ref": "RestAPI"}
-        # API Gateway puts a JSON string where $context.error.messageString is.
-        rendered = props["ResponseTemplates"]["application/json"].replace("$context.error.messageString", '"Too many"')
-        body = json.loads(rendered.replace("$context.error.responseType", "THROTTLED"))
-        assert set(body) == {"code", "message"} and body["message"] == "Too many"
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
+    codes = {}
+    for kind, response in responses.items():
+        assert response["responseParameters"] == {"gatewayresponse.header.Content-Type": "'application/json'"}
+        # API Gateway substitutes these; $context.error.messageString is a quoted JSON string.
+        rendered = response["responseTemplates"]["application/json"]
+        rendered = rendered.replace("$context.error.messageString", '"Too \\"many\\""')
+        body = json.loads(rendered.replace("$context.error.responseType", kind))
+        assert set(body) == {"code", "message"} and body["message"], body
+        codes[kind] = body["code"]
+    assert codes["MISSING_AUTHENTICATION_TOKEN"] == "NotFound" and codes["THROTTLED"] == "Busy"
+    assert codes["DEFAULT_4XX"] == "DEFAULT_4XX"  # the refusal's own type, e.g. ACCESS_DENIED, when none fits
