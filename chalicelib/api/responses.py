@@ -88,6 +88,7 @@ class Section(Out):
     sold: int
     held: int
     remaining: int
+    shards: int = Field(description="K: how many items (partitions) the capacity is spread over")
     rows: int | None = None
     seats_per_row: int | None = None
 

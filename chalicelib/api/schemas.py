@@ -100,6 +100,7 @@ class SectionBody(Strict):
     capacity: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
     rows: Annotated[int, Field(ge=1, le=500)] | None = None
     seats_per_row: Annotated[int, Field(ge=1, le=500)] | None = None
+    shards: Shards | None = None
 
     @model_validator(mode="after")
     def ga_or_reserved(self) -> SectionBody:
@@ -108,7 +109,23 @@ class SectionBody(Strict):
             raise ValueError("reserved seating needs both rows and seats_per_row")
         if reserved == (self.capacity is not None):
             raise ValueError("give either capacity (general admission) or rows and seats_per_row")
+        if reserved and (self.shards or 1) > 1:
+            raise ValueError("shards: only a general-admission section is sharded (seats are items of their own)")
+        if self.shards is not None and self.capacity is not None and self.shards > self.capacity:
+            raise ValueError("shards: at most one shard per ticket of capacity")
         return self
+
+
+Shards = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=32,
+        description="K: the section's capacity is spread over K items (partitions) so a flash sale can sell "
+        "past one item's write limit. Default: 1 below 5,000 tickets, else capacity / 2,500 up to 16. "
+        "Fixed once the section exists.",
+    ),
+]
 
 
 class SectionPatch(Strict):
@@ -119,6 +136,7 @@ class SectionPatch(Strict):
     capacity: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
     rows: Annotated[int, Field(ge=1, le=500)] | None = None
     seats_per_row: Annotated[int, Field(ge=1, le=500)] | None = None
+    shards: Shards | None = None
 
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]

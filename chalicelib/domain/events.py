@@ -30,6 +30,7 @@ EVENT_FIELDS = (
 CLEARABLE = ("ends_at", "image_url")  # PATCH with null removes these; null for any other field is refused
 MAX_LIST_RANGE = timedelta(days=5 * 366)
 MAX_SECTIONS = 20  # with the event, one edit always fits a 100-item transaction
+MAX_CREATE_ITEMS = 100  # one transaction writes the event, its sections and their shards
 DEFAULT_LIST_RANGE = timedelta(days=2 * 366)
 
 
@@ -54,7 +55,20 @@ def new_section(event_id: str, body: dict[str, Any]) -> Section:
         held=0,
         remaining=capacity,
         revenue_cents=0,
+        shards=body.get("shards") or auto_shards(capacity, reserved),
     )
+
+
+AUTO_SHARD_FROM = 5_000  # below, a section sells out in seconds even at one item's ~500 sales a second
+TICKETS_PER_SHARD = 2_500
+MAX_AUTO_SHARDS = 16
+
+
+def auto_shards(capacity: int, reserved: bool = False) -> int:
+    """K for a section whose organizer did not choose: 1 for small ones and for reserved seating."""
+    if reserved or capacity < AUTO_SHARD_FROM:
+        return 1
+    return min(MAX_AUTO_SHARDS, capacity // TICKETS_PER_SHARD)
 
 
 def create(caller: Caller, body: dict[str, Any]) -> tuple[Event, list[Section]]:
@@ -83,6 +97,8 @@ def create(caller: Caller, body: dict[str, Any]) -> tuple[Event, list[Section]]:
         updated_at=now,
     )
     sections = [new_section(event_id, s) for s in body["sections"]]
+    if 1 + sum(s.shard_count for s in sections) > MAX_CREATE_ITEMS:
+        raise _bad("sections", f"the event, its sections and their shards are at most {MAX_CREATE_ITEMS} items")
     store.create(event, sections)
     return event, sections
 
@@ -98,6 +114,7 @@ def section_view(s: Section) -> dict[str, Any]:
         "sold": int(s.sold),
         "held": int(s.held),
         "remaining": int(s.remaining),
+        "shards": s.shard_count,
     }
     if s.kind == "reserved":
         out["rows"], out["seats_per_row"] = int(s.rows or 0), int(s.seats_per_row or 0)
@@ -162,6 +179,9 @@ def edit(caller: Caller, event_id: str, body: dict[str, Any], replace: bool) -> 
     if event.ends_at is not None and event.ends_at <= event.starts_at:
         raise _bad("ends_at", "ends_at must be after starts_at")
     ops = _section_ops(event, sections, body.get("sections"), replace)
+    writes = 1 + sum(s.shard_count if op in ("put", "delete") else 1 for op, s, _, _ in ops)
+    if writes > MAX_CREATE_ITEMS:
+        raise _bad("sections", f"one edit writes at most {MAX_CREATE_ITEMS} items, shards included")
     event.version = expected + 1
     event.updated_at = iso(utcnow())
     store.save_changes(event, expected, ops)
@@ -216,6 +236,8 @@ def _section_update(s: Section, body: dict[str, Any]) -> tuple[str, Section, lis
         if field in body:
             actions.append(getattr(Section, field).set(body[field]))
     condition: Condition | None = Section.pk.exists()
+    if body.get("shards") not in (None, s.shard_count):
+        raise _bad("sections", f"section {s.code} has {s.shard_count} shard(s): that is fixed once it exists")
     reserved = s.kind == "reserved"
     if reserved and "capacity" in body:
         raise _bad("sections", f"section {s.code} is reserved seating: change rows or seats_per_row")
@@ -235,6 +257,8 @@ def _section_update(s: Section, body: dict[str, Any]) -> tuple[str, Section, lis
         delta = new_capacity - old_capacity
         actions += [Section.capacity.set(new_capacity), Section.remaining.add(delta)]
         # remaining >= old - new, with capacity unchanged since we read it, is sold + held <= new.
+        # A sharded section grows and shrinks in shard 0 (the section item): a cut is limited to what
+        # shard 0 has left.
         condition = condition & (Section.capacity == old_capacity) & (Section.remaining >= max(0, -delta))
     return ("update", s, actions, condition)
 

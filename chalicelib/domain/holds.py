@@ -124,6 +124,7 @@ def create(
         if section is None:
             raise seats.bad("seats", f"{seat_texts[0]!r} is not a seat id (<section>-<row>-<number>)")
     assert section is not None
+    expired_tried = False
     for attempt in range(ATTEMPTS):
         event, sec = _on_sale(event_id, section)
         now = utcnow()
@@ -148,9 +149,26 @@ def create(
                 raise orders.seat_taken(moved.seats) from moved
             _pause(attempt)  # a block: someone took part of it; look again
         except SoldOut:
-            if sec.kind != "ga" or attempt > 0 or expire_event(event_id) == 0:
+            if sec.kind != "ga":
                 raise
+            if hold.shard_plan and attempt + 1 < ATTEMPTS and _has_left(event_id, sec.code, hold.unpaid):
+                continue  # a shard ran dry under us while others have enough: plan again
+            if expired_tried or expire_event(event_id) == 0:
+                raise
+            expired_tried = True
     raise Busy("The seats kept changing while we looked; retry.", retry_after=1)
+
+
+def _has_left(event_id: str, code: str, units: int) -> bool:
+    """Have the section's shards together ``units`` left (a consistent read)?"""
+    _, sec = _on_sale(event_id, code)
+    return int(sec.remaining) >= units
+
+
+def _left(hold: Hold) -> int:
+    """What all the shards of the hold's section have left (a consistent read)."""
+    _, sections = event_store.load(hold.event_id, consistent=True)
+    return next((int(s.remaining) for s in sections if s.code == hold.section), 0)
 
 
 class _SeatsMoved(Exception):
@@ -188,7 +206,9 @@ def _new_hold(
     minutes: int | None = None,
 ) -> Hold:
     expires = now + timedelta(minutes=minutes or int(event.hold_minutes))
+    plan = sec.plan_for(quantity) if sec.kind == "ga" and sec.shard_count > 1 else None
     return Hold(
+        shard_plan=[list(p) for p in plan] if plan else None,
         hold_id=new_id(),
         event_id=event.event_id,
         user_id=user_id,
@@ -262,7 +282,7 @@ def _refused(e: ConditionFailed, caller: Caller, hold: Hold, idem: tuple[str, st
         raise SoldOut(
             f"Not enough left in section {hold.section}.",
             section=hold.section,
-            remaining=e.old_number("section", "remaining") or 0,
+            remaining=_left(hold),  # all the shards together, not the one that refused
         ) from e
     earlier = orders.earlier_answer(caller, idem) if "idempotency" in e else None
     if earlier is not None:
@@ -369,6 +389,8 @@ def pay(
         order = orders.new_order(
             caller, event, sec, quantity, now, seats=[str(s) for s in paying] or None, hold_id=hold.hold_id
         )
+        if hold.shard_plan:  # sold from the shards it was held on
+            order.shard_plan = [list(p) for p in hold.plan(quantity)]
         try:
             return orders.checkout(caller, order, idem, now, _take_from_hold(hold, order, paying, now), _pay_refused)
         except _HoldChanged:

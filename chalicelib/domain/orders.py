@@ -73,10 +73,13 @@ def buy(caller: Caller, event_id: str, section: str, quantity: int, idem: tuple[
     if int(sec.remaining) < quantity and int(sec.held) > 0 and _expired_holds_returned(event_id):
         event, sec, _ = store.prefetch(event_id, section, None)  # capacity came back from expired holds
         assert event is not None and sec is not None
-    if int(sec.remaining) < quantity:
+    plan = sec.plan_for(quantity)
+    if plan is None:
         raise _sold_out(section, int(sec.remaining))
     order = new_order(caller, event, sec, quantity, now)
-    return checkout(caller, order, idem, now, None, lambda e: _sold_out_or_conflict(e, section))
+    if sec.shard_count > 1:  # where to take it from; the store plans again if that shard runs dry
+        order.shard_plan = [list(p) for p in plan]
+    return checkout(caller, order, idem, now, None, lambda e: _sold_out_or_conflict(e, section, order))
 
 
 def _expired_holds_returned(event_id: str) -> bool:
@@ -277,10 +280,13 @@ def _replay_winner(caller: Caller, idem: tuple[str, str] | None) -> Replay:
     return earlier
 
 
-def _sold_out_or_conflict(e: ConditionFailed, section: str) -> Replay:
+def _sold_out_or_conflict(e: ConditionFailed, section: str, order: Order | None = None) -> Replay:
     if "event" in e:
         raise Conflict("The event is no longer on sale.", code="EventCancelled")
     if "section" in e:
+        if order is not None and order.shard_plan:  # what all the shards have left, not the one that refused
+            _, sec, _ = store.prefetch(order.event_id, section, None)
+            raise _sold_out(section, int(sec.remaining) if sec else 0)
         raise _sold_out(section, e.old_number("section", "remaining") or 0)
     raise Conflict("The order could not be written; retry.")
 

@@ -21,7 +21,7 @@ from chalicelib.domain.ids import iso, new_id, utcnow
 from chalicelib.store import events as event_store
 from chalicelib.store import holds as hold_store
 from chalicelib.store import waitlist as store
-from chalicelib.store.events import Section
+from chalicelib.store.events import Section, SectionShard
 from chalicelib.store.holds import LIVE
 from chalicelib.store.tx import ConditionFailed, Tx
 from chalicelib.store.waitlist import EXPIRED, OFFERED, WAITING, WaitlistEntry
@@ -97,7 +97,8 @@ def leave(caller: Caller, event_id: str) -> None:
 def offer_returned_capacity(change: Change) -> None:
     """Activity consumer: a section's ``remaining`` went up; offer it to those waiting."""
     old, new = change.old, change.new
-    if not isinstance(old, Section) or not isinstance(new, Section):
+    # Any shard of the section: capacity comes back to the shard it was taken from.
+    if not isinstance(old, Section | SectionShard) or not isinstance(new, Section | SectionShard):
         return
     gained = int(new.remaining) - int(old.remaining)
     if gained > 0:

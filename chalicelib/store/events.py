@@ -3,12 +3,22 @@
 A section keeps ``remaining`` beside ``sold`` and ``held`` because condition
 expressions cannot do arithmetic: every change keeps
 ``sold + held + remaining == capacity``.
+
+A hot section's counters are spread over K shards (``Section.shards``): shard 0
+is the section item itself, shards 1..K-1 are ``SectionShard`` items, each in a
+partition of its own (DynamoDB's write budget is per partition: about 1,000
+WCU a second, 500 transactional sales). Every capacity move names the shards
+it touches (a ``Plan``: ``[(shard, units), ...]``), conditionally on each, and
+the order or hold that moved it keeps its plan, so a cancellation or a release
+gives back exactly where it took. The invariant then holds summed over the
+shards; reads (``load``) show one section with the sums.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import random
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
@@ -61,14 +71,113 @@ class Section(Item, discriminator="section"):
     capacity = NumberAttribute()
     rows = NumberAttribute(null=True)
     seats_per_row = NumberAttribute(null=True)
+    # Shard 0's counters (the whole section's when it has one shard); ``load`` shows the sums.
+    sold = NumberAttribute(default=0)
+    held = NumberAttribute(default=0)
+    remaining = NumberAttribute()
+    revenue_cents = NumberAttribute(default=0)
+    shards = NumberAttribute(default=1)  # K; sections written before sharding have none: 1
+
+    # Not stored: each shard's remaining as read, [(shard, remaining)], filled by ``with_shards``.
+    shard_remaining: list[tuple[int, int]]
+
+    def set_keys(self) -> Section:
+        self.pk, self.sk = keys.section(self.event_id, self.code)
+        return self
+
+    @property
+    def shard_count(self) -> int:
+        return int(self.shards or 1)
+
+    def plan_for(self, units: int, rng: random.Random | None = None) -> Plan | None:
+        """Where to take ``units`` from, as last read (None: not enough left in all shards)."""
+        counts = getattr(self, "shard_remaining", None) or [(0, int(self.remaining))]
+        return choose(counts, units, rng)
+
+
+class SectionShard(Item, discriminator="section_shard"):
+    """Shard ``index`` ≥ 1 of a section's counters; its key is a partition of its own."""
+
+    event_id = UnicodeAttribute()
+    code = UnicodeAttribute()
+    index = NumberAttribute()
     sold = NumberAttribute(default=0)
     held = NumberAttribute(default=0)
     remaining = NumberAttribute()
     revenue_cents = NumberAttribute(default=0)
 
-    def set_keys(self) -> Section:
-        self.pk, self.sk = keys.section(self.event_id, self.code)
-        return self
+
+Plan = list[tuple[int, int]]  # [(shard, units)]: where a capacity move takes or gives back
+MAX_SHARDS = 32
+COUNTERS = ("sold", "held", "remaining", "revenue_cents")
+
+
+def choose(counts: Sequence[tuple[int, int]], units: int, rng: random.Random | None = None) -> Plan | None:
+    """One shard at random among those with ``units`` left; else the fullest shards together (one
+    transaction over several); None when all of them together have less."""
+    able = [shard for shard, left in counts if left >= units]
+    if able:
+        return [((rng or random).choice(able), units)]
+    plan: Plan = []
+    need = units
+    for shard, left in sorted(counts, key=lambda c: -c[1]):
+        if need <= 0 or left <= 0:
+            break
+        take = min(left, need)
+        plan.append((shard, take))
+        need -= take
+    return plan if need <= 0 else None
+
+
+def first_units(plan: Plan, units: int) -> Plan:
+    """The first ``units`` of a plan (a hold paid or given back in part)."""
+    out: Plan = []
+    for shard, n in plan:
+        if units <= 0:
+            break
+        out.append((shard, min(n, units)))
+        units -= min(n, units)
+    return out
+
+
+def split(capacity: int, shards: int) -> list[int]:
+    """A capacity over ``shards`` shares as equal as can be (shard 0 takes the remainder)."""
+    base, extra = divmod(capacity, shards)
+    return [base + extra, *([base] * (shards - 1))]
+
+
+def shard_ref(event_id: str, code: str, index: int) -> Item:
+    """A keys-only shard to address in updates: the section item for shard 0."""
+    if index == 0:
+        return section_ref(event_id, code)
+    pk, sk = keys.section_shard(event_id, code, index)
+    return SectionShard(pk, sk)
+
+
+def new_shards(section: Section) -> list[SectionShard]:
+    """Shards 1..K-1 of a new section, its capacity split among them and shard 0 (the section)."""
+    shares = split(int(section.capacity), section.shard_count)
+    section.remaining = shares[0]
+    out = []
+    for index, share in enumerate(shares[1:], start=1):
+        pk, sk = keys.section_shard(section.event_id, section.code, index)
+        out.append(SectionShard(pk, sk, event_id=section.event_id, code=section.code, index=index, remaining=share))
+    return out
+
+
+def move(tx: Tx, event_id: str, code: str, plan: Plan, source: str, target: str, unit_cents: int = 0) -> None:
+    """Move units between two counters (``remaining``, ``held``, ``sold``) on each shard of a plan,
+    each conditional on its source counter; revenue follows what is sold (or unsold)."""
+    for index, units in plan:
+        if units <= 0:
+            continue
+        attrs = SectionShard if index else Section
+        source_attr, target_attr = getattr(attrs, source), getattr(attrs, target)
+        actions = [source_attr.add(-units), target_attr.add(units)]
+        if unit_cents and "sold" in (source, target):
+            sign = 1 if target == "sold" else -1
+            actions.append(attrs.revenue_cents.add(sign * units * unit_cents))
+        tx.update("section", shard_ref(event_id, code, index), actions, source_attr >= units)
 
 
 def section_ref(event_id: str, code: str) -> Section:
@@ -81,12 +190,18 @@ def create(event: Event, sections: list[Section]) -> None:
     # The event id is new (and the sections' keys come from it): a failed condition is our own earlier commit.
     tx = Tx().put("event", event.set_keys(), Event.pk.does_not_exist(), fresh=True)
     for section in sections:
+        shards = new_shards(section)
         tx.put(f"section:{section.code}", section.set_keys(), Section.pk.does_not_exist(), fresh=True)
+        for shard in shards:
+            tx.put(f"shard:{section.code}", shard, SectionShard.pk.does_not_exist(), fresh=True)
     tx.commit()
+    for section in sections:
+        section.remaining = section.capacity
 
 
 def load(event_id: str, consistent: bool = False) -> tuple[Event, list[Section]]:
-    """The event and its sections: one Query of the event's partition."""
+    """The event and its sections: one Query of the event's partition (and one BatchGetItem of the
+    shards of any sharded section), each section showing its sums over its shards."""
     event, sections = None, []
     for item in Item.query(keys.event_partition(event_id), consistent_read=consistent):
         if isinstance(item, Event):
@@ -95,7 +210,29 @@ def load(event_id: str, consistent: bool = False) -> tuple[Event, list[Section]]
             sections.append(item)
     if event is None:
         raise NotFound("No such event.")
-    return event, sections
+    return event, with_shards(sections, consistent)
+
+
+def with_shards(sections: list[Section], consistent: bool = True) -> list[Section]:
+    """The sections with their shards' counters added in (read in one BatchGetItem), and
+    ``shard_remaining`` set: what each shard had left as read."""
+    wanted = [keys.section_shard(s.event_id, s.code, index) for s in sections for index in range(1, s.shard_count)]
+    found: dict[tuple[str, str], SectionShard] = {}
+    if wanted:
+        for item in Item.batch_get(wanted, consistent_read=consistent):
+            if isinstance(item, SectionShard):
+                found[(str(item.code), str(int(item.index)))] = item
+    for s in sections:
+        counts = [(0, int(s.remaining))]
+        for index in range(1, s.shard_count):
+            shard = found.get((str(s.code), str(index)))
+            if shard is None:  # written meanwhile by the event's creation: not there yet means empty
+                continue
+            counts.append((index, int(shard.remaining)))
+            for name in COUNTERS:
+                setattr(s, name, int(getattr(s, name) or 0) + int(getattr(shard, name) or 0))
+        s.shard_remaining = counts
+    return sections
 
 
 def load_event(event_id: str) -> Event:
@@ -118,11 +255,17 @@ def save_changes(
     for op, section, actions, condition in section_ops:
         tag = f"section:{section.code}"
         if op == "put":
+            shards = new_shards(section)
             tx.put(tag, section.set_keys(), condition)
+            for shard in shards:
+                tx.put(f"shard:{section.code}", shard, SectionShard.pk.does_not_exist())
         elif op == "update":
             tx.update(tag, section_ref(section.event_id, section.code), actions, condition)
         else:
             tx.delete(tag, section_ref(section.event_id, section.code), condition)
+            for index in range(1, section.shard_count):  # a section goes only with nothing sold or held
+                ref = shard_ref(section.event_id, section.code, index)
+                tx.delete(tag, ref, (SectionShard.sold == 0) & (SectionShard.held == 0))
     try:
         tx.commit()
     except ConditionFailed as e:

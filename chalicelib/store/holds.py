@@ -24,7 +24,7 @@ from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, U
 from chalicelib.domain.errors import NotFound
 from chalicelib.store import keys
 from chalicelib.store import seats as seat_store
-from chalicelib.store.events import ON_SALE, Event, Section, section_ref
+from chalicelib.store.events import ON_SALE, Event, Plan, first_units, move
 from chalicelib.store.idempotency import IdempotencyRecord, absent_or_expired
 from chalicelib.store.seats import Seat, SeatId
 from chalicelib.store.table import Item, find
@@ -52,6 +52,7 @@ class Hold(Item, discriminator="hold"):
     version = NumberAttribute(default=1)
     created_at = UnicodeAttribute()
     ended_at = UnicodeAttribute(null=True)
+    shard_plan = JSONAttribute(null=True)  # general admission on a sharded section: [[shard, units]] held
 
     def set_keys(self) -> Hold:
         self.pk, self.sk = keys.hold(self.hold_id)
@@ -77,6 +78,12 @@ class Hold(Item, discriminator="hold"):
 
     def live_at(self, now_iso: str) -> bool:
         return self.status == LIVE and now_iso < self.expires_at
+
+    def plan(self, units: int) -> Plan:
+        """Where ``units`` of what it holds sit (holds of one shard, and seats: shard 0)."""
+        if not self.shard_plan:
+            return [(0, units)]
+        return first_units([(int(i), int(n)) for i, n in self.shard_plan], units)
 
 
 class HoldClaim(Item, discriminator="hold_claim"):
@@ -133,12 +140,7 @@ def add_create(
     fresh = int(hold.quantity) - sum(seen is not None for _, seen in taking)
     tx.check("event", Event, keys.event(hold.event_id), Event.status == ON_SALE)
     if fresh:
-        tx.update(
-            "section",
-            section_ref(hold.event_id, hold.section),
-            [Section.remaining.add(-fresh), Section.held.add(fresh)],
-            Section.remaining >= fresh,
-        )
+        move(tx, hold.event_id, hold.section, hold.plan(fresh), "remaining", "held")
     for seat, seen in taking:
         item = seat_store.seat_item(
             hold.event_id,
@@ -164,12 +166,7 @@ def add_end(tx: Tx, hold: Hold, status: str, now_iso: str, held_seats: list[Seat
     if status == COMPLETED:
         units = 0
     if units:
-        tx.update(
-            "section",
-            section_ref(hold.event_id, hold.section),
-            [Section.held.add(-units), Section.remaining.add(units)],
-            Section.held >= units,
-        )
+        move(tx, hold.event_id, hold.section, hold.plan(units), "held", "remaining")
     for seat in held_seats:
         tx.delete(f"seat:{seat}", seat_store.ref(hold.event_id, seat), seat_store.of_hold(hold.hold_id))
     if claim_is_ours:

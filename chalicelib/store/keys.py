@@ -49,6 +49,12 @@ def section(event_id: str, code: str) -> tuple[str, str]:
     return f"EVENT#{event_id}", f"SECTION#{code}"
 
 
+def section_shard(event_id: str, code: str, index: int) -> tuple[str, str]:
+    """Shard ``index`` (≥ 1) of a section's capacity: a partition of its own, so a hot section's
+    writes spread over K partitions (shard 0 is the section item itself)."""
+    return f"SHARD#{event_id}#{code}#{index}", "SHARD"
+
+
 SECTION_PREFIX = "SECTION#"
 
 

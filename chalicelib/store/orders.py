@@ -6,18 +6,28 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError
 
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import Busy, NotFound
 from chalicelib.store import keys
 from chalicelib.store import seats as seat_store
-from chalicelib.store.events import ON_SALE, Event, Section, section_ref
+from chalicelib.store.events import (
+    ON_SALE,
+    Event,
+    Plan,
+    Section,
+    SectionShard,
+    move,
+    section_ref,
+    shard_ref,
+    with_shards,
+)
 from chalicelib.store.idempotency import IdempotencyRecord, absent_or_expired
 from chalicelib.store.pagination import Page, decode_cursor, page
 from chalicelib.store.seats import Seat, SeatId
 from chalicelib.store.table import Item, find
-from chalicelib.store.tx import Tx
+from chalicelib.store.tx import ConditionFailed, Tx
 
 CONFIRMED = "confirmed"
 CANCELLED = "cancelled"
@@ -38,6 +48,7 @@ class Order(Item, discriminator="order"):
     ticket_ids = ListAttribute(of=UnicodeAttribute)
     seats = ListAttribute(of=UnicodeAttribute, null=True)  # reserved seating: one seat id per ticket
     hold_id = UnicodeAttribute(null=True)  # paid for (part of) this hold
+    shard_plan = JSONAttribute(null=True)  # [[shard, units]] it was sold from; none: all from shard 0
     payment_ref = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     cancelled_at = UnicodeAttribute(null=True)
@@ -127,7 +138,17 @@ def prefetch_seats(
             record = item
         elif isinstance(item, Seat):
             found[by_key[(item.pk, item.sk)]] = item
+    if sec is not None and sec.shard_count > 1:
+        with_shards([sec])  # a sharded section: a second round trip for its other shards
     return event, sec, record, found
+
+
+def plan_of(order: Order) -> Plan:
+    """Where the order's capacity came from (orders before sharding: shard 0)."""
+    return [(int(i), int(n)) for i, n in order.shard_plan] if order.shard_plan else [(0, int(order.quantity))]
+
+
+SHARD_TRIES = 4  # a shard that ran dry mid-race: read the shards again and take from others
 
 
 def place(
@@ -144,29 +165,53 @@ def place(
     (not enough remaining), ``seat:<id>`` (taken), ``hold`` (changed or over) or
     ``idempotency`` (the key was just used).
     """
-    tx = Tx()
-    tx.check("event", Event, keys.event(order.event_id), Event.status == ON_SALE)
-    (take or take_general_admission(order))(tx)
-    tx.put("order", order.set_keys(), Order.pk.does_not_exist(), fresh=True)
-    for ticket in tickets_for(order):
-        tx.put("ticket", ticket, Ticket.pk.does_not_exist(), fresh=True)
-    if record is not None:
-        tx.put("idempotency", record, absent_or_expired(now))
-    # The token is derived from the new order's id (or the Idempotency-Key): a retry after a
-    # lost answer is a no-op, and the order's own failed condition means "already written".
-    tx.commit(token=token or order.order_id)
+    base = token or order.order_id
+    for attempt in range(SHARD_TRIES):
+        tx = Tx()
+        tx.check("event", Event, keys.event(order.event_id), Event.status == ON_SALE)
+        (take or take_general_admission(order))(tx)
+        tx.put("order", order.set_keys(), Order.pk.does_not_exist(), fresh=True)
+        for ticket in tickets_for(order):
+            tx.put("ticket", ticket, Ticket.pk.does_not_exist(), fresh=True)
+        if record is not None:
+            tx.put("idempotency", record, absent_or_expired(now))
+        # The token is derived from the new order's id (or the Idempotency-Key): a retry after a
+        # lost answer is a no-op, and the order's own failed condition means "already written".
+        # Another shard plan is another transaction: another token (the same one would be refused).
+        try:
+            tx.commit(token=base if attempt == 0 else f"{base[:33]}~{attempt}")
+            return
+        except ConditionFailed as e:
+            if take is not None or set(e.failed) != {"section"} or not replan(order):
+                raise
+    raise Busy("The section's shards kept running dry under us; please retry.", retry_after=1)
+
+
+def replan(order: Order) -> bool:
+    """A sharded general-admission sale lost a race for a shard: read the shards again and plan
+    anew (True). False when the section has not got the quantity in all its shards together (it is
+    sold out) or is not sharded (nothing else to try)."""
+    current = order.shard_plan
+    if not current:
+        return False
+    event_id, code = order.event_id, order.section
+    pk, sk = keys.section(event_id, code)
+    sec = find(Section, (pk, sk), True)
+    if sec is None or sec.shard_count == 1:
+        return False
+    plan = with_shards([sec])[0].plan_for(int(order.quantity))
+    if plan is None:
+        return False
+    order.shard_plan = [list(p) for p in plan]
+    return True
 
 
 def take_general_admission(order: Order) -> Callable[[Tx], None]:
-    n = int(order.quantity)
+    """remaining → sold on the shards of the order's plan (read when the transaction is made: a
+    re-plan changes it), each conditionally on what that shard has left."""
 
     def take(tx: Tx) -> None:
-        tx.update(
-            "section",
-            section_ref(order.event_id, order.section),
-            [Section.remaining.add(-n), Section.sold.add(n), Section.revenue_cents.add(int(order.total_cents))],
-            Section.remaining >= n,
-        )
+        move(tx, order.event_id, order.section, plan_of(order), "remaining", "sold", int(order.unit_price_cents))
 
     return take
 
@@ -198,14 +243,9 @@ def take_seats(order: Order, seen: dict[SeatId, Seat | None], now_iso: str) -> C
 
 
 def sell_held_seats(tx: Tx, order: Order, hold_id: str, seats: list[SeatId]) -> None:
-    """Seats (or general-admission units) of a hold, paid for: held → sold."""
-    n = int(order.quantity)
-    tx.update(
-        "section",
-        section_ref(order.event_id, order.section),
-        [Section.held.add(-n), Section.sold.add(n), Section.revenue_cents.add(int(order.total_cents))],
-        Section.held >= n,
-    )
+    """Seats (or general-admission units) of a hold, paid for: held → sold, on the shards the hold
+    took them from (the order's plan)."""
+    move(tx, order.event_id, order.section, plan_of(order), "held", "sold", int(order.unit_price_cents))
     for seat in seats:
         actions = [
             Seat.status.set(seat_store.SOLD),
@@ -217,7 +257,6 @@ def sell_held_seats(tx: Tx, order: Order, hold_id: str, seats: list[SeatId]) -> 
 
 def cancel(order: Order, cancelled_at: str) -> None:
     """Give the capacity back and mark the order and its tickets cancelled, atomically; once only."""
-    n = int(order.quantity)
     tx = Tx()
     tx.update(
         "order",
@@ -225,12 +264,18 @@ def cancel(order: Order, cancelled_at: str) -> None:
         [Order.status.set(CANCELLED), Order.cancelled_at.set(cancelled_at)],
         Order.status == CONFIRMED,
     )
-    tx.update(
-        "section",
-        section_ref(order.event_id, order.section),
-        [Section.remaining.add(n), Section.sold.add(-n), Section.revenue_cents.add(-int(order.total_cents))],
-        Section.pk.exists(),
-    )
+    for index, units in plan_of(order):  # back where it came from
+        attrs = SectionShard if index else Section
+        tx.update(
+            "section",
+            shard_ref(order.event_id, order.section, index),
+            [
+                attrs.remaining.add(units),
+                attrs.sold.add(-units),
+                attrs.revenue_cents.add(-units * int(order.unit_price_cents)),
+            ],
+            attrs.pk.exists(),
+        )
     for text in order.seats or []:
         seat = seat_store.parse(str(text))
         if seat is not None:  # the seat is free again at once

@@ -122,6 +122,7 @@ BASE: Reactions = {
     ("hold_assignment", "MODIFY"): [seat_assigned],
     # Capacity came back to a section (a cancellation, a released or expired hold): the waiting list.
     ("section", "MODIFY"): [waitlist.offer_returned_capacity],
+    ("section_shard", "MODIFY"): [waitlist.offer_returned_capacity],
     ("hold", "MODIFY"): [waitlist.offer_ended],
 }
 
