@@ -269,10 +269,10 @@ def cancel(caller: Caller, event_id: str) -> Event:
     Cancelling a cancelled event is allowed, so that a DELETE interrupted while
     refunding can simply be sent again.
     """
-    event = store.load_event(event_id)
+    event, sections = store.load(event_id, consistent=True)
     _may_edit(caller, event, Permission.DELETE_ALL)
     if event.status != CANCELLED:
-        store.cancel(event)
+        store.cancel(event, sections, iso(utcnow()))
     return event
 
 

@@ -285,7 +285,9 @@ def _sold_out_or_conflict(e: ConditionFailed, section: str, order: Order | None 
         raise Conflict("The event is no longer on sale.", code="EventCancelled")
     if "section" in e:
         if order is not None and order.shard_plan:  # what all the shards have left, not the one that refused
-            _, sec, _ = store.prefetch(order.event_id, section, None)
+            event, sec, _ = store.prefetch(order.event_id, section, None)
+            if event is None or event.status == EVENT_CANCELLED or (sec is not None and sec.closed):
+                raise Conflict("The event is no longer on sale.", code="EventCancelled")
             raise _sold_out(section, int(sec.remaining) if sec else 0)
         raise _sold_out(section, e.old_number("section", "remaining") or 0)
     raise Conflict("The order could not be written; retry.")

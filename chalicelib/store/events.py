@@ -77,6 +77,7 @@ class Section(Item, discriminator="section"):
     remaining = NumberAttribute()
     revenue_cents = NumberAttribute(default=0)
     shards = NumberAttribute(default=1)  # K; sections written before sharding have none: 1
+    closed = UnicodeAttribute(null=True)  # a sharded section's event was cancelled (when): its sales stop
 
     # Not stored: each shard's remaining as read, [(shard, remaining)], filled by ``with_shards``.
     shard_remaining: list[tuple[int, int]]
@@ -105,6 +106,7 @@ class SectionShard(Item, discriminator="section_shard"):
     held = NumberAttribute(default=0)
     remaining = NumberAttribute()
     revenue_cents = NumberAttribute(default=0)
+    closed = UnicodeAttribute(null=True)
 
 
 Plan = list[tuple[int, int]]  # [(shard, units)]: where a capacity move takes or gives back
@@ -165,9 +167,13 @@ def new_shards(section: Section) -> list[SectionShard]:
     return out
 
 
-def move(tx: Tx, event_id: str, code: str, plan: Plan, source: str, target: str, unit_cents: int = 0) -> None:
+def move(
+    tx: Tx, event_id: str, code: str, plan: Plan, source: str, target: str, unit_cents: int = 0, open_only: bool = False
+) -> None:
     """Move units between two counters (``remaining``, ``held``, ``sold``) on each shard of a plan,
-    each conditional on its source counter; revenue follows what is sold (or unsold)."""
+    each conditional on its source counter; revenue follows what is sold (or unsold). ``open_only``:
+    and on the shard not being closed (a sharded sale checks that instead of the event item, which
+    would put every sale of every shard back on the event's one partition)."""
     for index, units in plan:
         if units <= 0:
             continue
@@ -177,7 +183,10 @@ def move(tx: Tx, event_id: str, code: str, plan: Plan, source: str, target: str,
         if unit_cents and "sold" in (source, target):
             sign = 1 if target == "sold" else -1
             actions.append(attrs.revenue_cents.add(sign * units * unit_cents))
-        tx.update("section", shard_ref(event_id, code, index), actions, source_attr >= units)
+        condition = source_attr >= units
+        if open_only:
+            condition = condition & attrs.closed.does_not_exist()
+        tx.update("section", shard_ref(event_id, code, index), actions, condition)
 
 
 def section_ref(event_id: str, code: str) -> Section:
@@ -283,15 +292,25 @@ def save_changes(
         ) from e
 
 
-def cancel(event: Event) -> None:
-    tx = Tx().update(
-        "event",
-        event,
-        [Event.status.set(CANCELLED), Event.version.add(1)],
-        (Event.status == ON_SALE),
-    )
+def cancel(event: Event, sections: list[Section], at: str) -> None:
+    """The event cancelled, and its sharded sections' items closed, in one transaction (sales of
+    an unsharded section check the event item; a sharded one's check their shard). Past 100
+    items, the rest are closed by further transactions (a sale in between still meets the
+    cancelled event in its read)."""
+    refs = [
+        shard_ref(s.event_id, s.code, index) for s in sections if s.shard_count > 1 for index in range(s.shard_count)
+    ]
+    tx = Tx().update("event", event, [Event.status.set(CANCELLED), Event.version.add(1)], (Event.status == ON_SALE))
+    first, rest = refs[:99], refs[99:]
+    for ref in first:
+        tx.update("section", ref, [Section.closed.set(at)], Section.pk.exists())
     with contextlib.suppress(ConditionFailed):  # cancelled meanwhile by another request: the same outcome
         tx.commit()
+    for start in range(0, len(rest), 100):
+        more = Tx()
+        for ref in rest[start : start + 100]:
+            more.update("section", ref, [Section.closed.set(at)], Section.pk.exists())
+        more.commit()
 
 
 def query_month(

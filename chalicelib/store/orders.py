@@ -168,7 +168,8 @@ def place(
     base = token or order.order_id
     for attempt in range(SHARD_TRIES):
         tx = Tx()
-        tx.check("event", Event, keys.event(order.event_id), Event.status == ON_SALE)
+        if take is not None or not order.shard_plan:  # a sharded sale checks its shards are not closed instead
+            tx.check("event", Event, keys.event(order.event_id), Event.status == ON_SALE)
         (take or take_general_admission(order))(tx)
         tx.put("order", order.set_keys(), Order.pk.does_not_exist(), fresh=True)
         for ticket in tickets_for(order):
@@ -197,7 +198,7 @@ def replan(order: Order) -> bool:
     event_id, code = order.event_id, order.section
     pk, sk = keys.section(event_id, code)
     sec = find(Section, (pk, sk), True)
-    if sec is None or sec.shard_count == 1:
+    if sec is None or sec.shard_count == 1 or sec.closed:
         return False
     plan = with_shards([sec])[0].plan_for(int(order.quantity))
     if plan is None:
@@ -211,7 +212,17 @@ def take_general_admission(order: Order) -> Callable[[Tx], None]:
     re-plan changes it), each conditionally on what that shard has left."""
 
     def take(tx: Tx) -> None:
-        move(tx, order.event_id, order.section, plan_of(order), "remaining", "sold", int(order.unit_price_cents))
+        plan = plan_of(order)
+        move(
+            tx,
+            order.event_id,
+            order.section,
+            plan,
+            "remaining",
+            "sold",
+            int(order.unit_price_cents),
+            bool(order.shard_plan),
+        )
 
     return take
 

@@ -243,3 +243,25 @@ def _event_body() -> dict[str, Any]:
     from tests.support import event_body
 
     return {k: v for k, v in event_body().items() if k != "sections"}
+
+
+def test_cancelling_a_sharded_event_closes_every_shard_and_refunds(api: Api) -> None:
+    """A sharded sale checks its shards, not the event item (one partition for every sale would
+    undo the sharding): the cancellation closes each shard in its own transaction."""
+    _, org = api.register()
+    _, buyer = api.register()
+    event = api.create_event(org, sections=[{"code": "GA", "name": "F", "price_cents": 5, "capacity": 30, "shards": 3}])
+    order = api.buy(buyer, event["id"], 4).body
+    assert api.delete(f"/events/{event['id']}", token=org).status in (200, 204)
+    client = boto3.client("dynamodb")
+    table = get_settings().table_name
+    keys = [{"PK": {"S": f"EVENT#{event['id']}"}, "SK": {"S": "SECTION#GA"}}]
+    keys += [{"PK": {"S": f"SHARD#{event['id']}#GA#{i}"}, "SK": {"S": "SHARD"}} for i in (1, 2)]
+    items = client.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})["Responses"][table]
+    assert len(items) == 3 and all("closed" in item for item in items), items
+    r = api.buy(buyer, event["id"], 1)
+    assert r.status == 409 and r.body["code"] == "EventCancelled", r.body
+    r = api.post(f"/events/{event['id']}/holds", {"section": "GA", "quantity": 1}, token=buyer)
+    assert r.status == 409 and r.body["code"] == "EventCancelled", r.body
+    assert api.get(f"/orders/{order['id']}", token=buyer).body["status"] == "cancelled"
+    assert sum(item["sold"] for item in _counters(event["id"])) == 0
