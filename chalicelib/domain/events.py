@@ -264,7 +264,8 @@ def _section_update(s: Section, body: dict[str, Any]) -> tuple[str, Section, lis
 
 
 def cancel(caller: Caller, event_id: str) -> Event:
-    """Cancel the event: sales stop at once (every sale checks the status in its transaction).
+    """Cancel the event: sales stop at once (every sale checks, in its transaction, the event's
+    status or, for general admission, that its section's shard is not closed).
 
     Cancelling a cancelled event is allowed, so that a DELETE interrupted while
     refunding can simply be sent again.

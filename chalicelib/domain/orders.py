@@ -284,6 +284,8 @@ def _sold_out_or_conflict(e: ConditionFailed, section: str, order: Order | None 
     if "event" in e:
         raise Conflict("The event is no longer on sale.", code="EventCancelled")
     if "section" in e:
+        if e.old_string("section", "closed"):
+            raise Conflict("The event is no longer on sale.", code="EventCancelled")
         if order is not None and order.shard_plan:  # what all the shards have left, not the one that refused
             event, sec, _ = store.prefetch(order.event_id, section, None)
             if event is None or event.status == EVENT_CANCELLED or (sec is not None and sec.closed):

@@ -77,7 +77,7 @@ class Section(Item, discriminator="section"):
     remaining = NumberAttribute()
     revenue_cents = NumberAttribute(default=0)
     shards = NumberAttribute(default=1)  # K; sections written before sharding have none: 1
-    closed = UnicodeAttribute(null=True)  # a sharded section's event was cancelled (when): its sales stop
+    closed = UnicodeAttribute(null=True)  # its event was cancelled (when): general-admission sales stop
 
     # Not stored: each shard's remaining as read, [(shard, remaining)], filled by ``with_shards``.
     shard_remaining: list[tuple[int, int]]
@@ -293,13 +293,11 @@ def save_changes(
 
 
 def cancel(event: Event, sections: list[Section], at: str) -> None:
-    """The event cancelled, and its sharded sections' items closed, in one transaction (sales of
-    an unsharded section check the event item; a sharded one's check their shard). Past 100
-    items, the rest are closed by further transactions (a sale in between still meets the
-    cancelled event in its read)."""
-    refs = [
-        shard_ref(s.event_id, s.code, index) for s in sections if s.shard_count > 1 for index in range(s.shard_count)
-    ]
+    """The event cancelled, and its sections' items (every shard) closed, in one transaction: a
+    general-admission sale checks its shards are open rather than the event item, which would put
+    every sale of every shard on the event's one partition. Past 100 items, the rest are closed by
+    further transactions (a sale in between still meets the cancelled event in its read)."""
+    refs = [shard_ref(s.event_id, s.code, index) for s in sections for index in range(s.shard_count)]
     tx = Tx().update("event", event, [Event.status.set(CANCELLED), Event.version.add(1)], (Event.status == ON_SALE))
     first, rest = refs[:99], refs[99:]
     for ref in first:

@@ -168,7 +168,7 @@ def place(
     base = token or order.order_id
     for attempt in range(SHARD_TRIES):
         tx = Tx()
-        if take is not None or not order.shard_plan:  # a sharded sale checks its shards are not closed instead
+        if take is not None:  # a general-admission sale checks that its shards are not closed instead
             tx.check("event", Event, keys.event(order.event_id), Event.status == ON_SALE)
         (take or take_general_admission(order))(tx)
         tx.put("order", order.set_keys(), Order.pk.does_not_exist(), fresh=True)
@@ -212,17 +212,8 @@ def take_general_admission(order: Order) -> Callable[[Tx], None]:
     re-plan changes it), each conditionally on what that shard has left."""
 
     def take(tx: Tx) -> None:
-        plan = plan_of(order)
-        move(
-            tx,
-            order.event_id,
-            order.section,
-            plan,
-            "remaining",
-            "sold",
-            int(order.unit_price_cents),
-            bool(order.shard_plan),
-        )
+        price = int(order.unit_price_cents)
+        move(tx, order.event_id, order.section, plan_of(order), "remaining", "sold", price, open_only=True)
 
     return take
 
