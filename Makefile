@@ -8,8 +8,11 @@ DDB_LOCAL := infra/local/node_modules/.installed
 PORT ?= 8000
 BACKEND ?= dynamodb-local
 # FAULTS=throttle:0.05,lost-answer:0.02 injects DynamoDB faults; FRESH=1 starts from an empty table;
-# MEMORY=1 keeps the data in memory (faster writes, gone when stopped).
-RUN_FLAGS := $(if $(FAULTS),--faults "$(FAULTS)") $(if $(FRESH),--fresh) $(if $(MEMORY),--in-memory)
+# MEMORY=1 keeps the data in memory (faster writes, gone when stopped); WORKERS=n serves the API from n
+# chalice local processes on its one port (default: one per core); PARTITION_WCU=n throttles writes beyond
+# n WCU per second per partition, as DynamoDB does.
+RUN_FLAGS := $(if $(FAULTS),--faults "$(FAULTS)") $(if $(FRESH),--fresh) $(if $(MEMORY),--in-memory) \
+	$(if $(WORKERS),--workers "$(WORKERS)") $(if $(PARTITION_WCU),--partition-wcu "$(PARTITION_WCU)")
 
 .PHONY: chromium package run test test-fast lint typecheck bench history admin demo clean
 

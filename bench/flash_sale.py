@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
     ceiling = args.wcu / 2  # one transactional write of a ≤1 KB item: 2 WCU
     print(f"one item's ceiling at this budget: {args.wcu:g} / 2 = {ceiling:g} sales/s")
     for o in outcomes:
-        print(f"K={o.shards:>2}: {o.rate / ceiling:.2f} × one item's ceiling")
+        print(f"K={o.shards:>2}: {o.rate / ceiling:.2f} x one item's ceiling")
     print(f"flash sale ratio K={most.shards} / K={one.shards} = {most.rate / one.rate:.2f}" if one.rate else "no sales")
     print(f"oversold {sum(o.oversold for o in outcomes)}, false sold-outs {sum(o.false_sold_outs for o in outcomes)}")
 

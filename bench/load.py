@@ -49,13 +49,15 @@ class Burst:
 
 
 @contextmanager
-def local_cloud(**kw: Any) -> Iterator[Any]:
-    """The local cloud as `make run` starts it, in this process, on a fresh state folder."""
+def local_cloud(workers: int = 1, **kw: Any) -> Iterator[Any]:
+    """The local cloud as `make run` starts it, in this process, on a fresh state folder; the API in
+    ``workers`` chalice local processes (`make run` has one per core; 1 here unless a benchmark asks)."""
     os.environ.setdefault("BCRYPT_ROUNDS", "4")
     from infra.local.backends import free_port
     from infra.local.cloud import LocalCloud
 
-    cloud = LocalCloud(port=free_port(), quiet=True, state=Path(tempfile.mkdtemp(prefix="boxoffice-bench-")), **kw)
+    state = Path(tempfile.mkdtemp(prefix="boxoffice-bench-"))
+    cloud = LocalCloud(port=free_port(), quiet=True, state=state, workers=workers, **kw)
     cloud.start()
     try:
         yield cloud

@@ -1,6 +1,7 @@
 """The local cloud.
 
 python -m infra.local run [--backend dynamodb-local|moto|localstack|endpoint] [--port 8000] [--faults SPEC]
+                          [--workers N] [--partition-wcu WCU]
 python -m infra.local mail      # the emails SES accepted (embedded moto endpoint)
 python -m infra.local parked    # stream records the poller gave up on
 """
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import urllib.request
+from typing import Any
 
 from infra.local import backends, cloud
 
@@ -45,6 +48,21 @@ def parked() -> int:
     return 0
 
 
+def positive(kind: type[int] | type[float]) -> Any:
+    """An argparse type: a finite number above 0 (whole for ``int``)."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole' if kind is int else 'a'} number") from None
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} is not a number above 0")
+        return value
+
+    return parse
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m infra.local", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -68,6 +86,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--fresh", action="store_true", help="start with an empty table (wipes .local-cloud/dynamodb)")
     run.add_argument("--in-memory", action="store_true",
                      help="DynamoDB Local keeps its data in memory: faster writes, gone when stopped")  # fmt: skip
+    cores = os.cpu_count() or 1
+    workers_help = (
+        "chalice local processes serving the API on its one port, as Lambda runs concurrent requests "
+        f"in processes of their own (env WORKERS; default: one per core, {cores}; 1 with --reload)"
+    )
+    run.add_argument("--workers", type=positive(int), default=os.environ.get("WORKERS") or str(cores),
+                     help=workers_help)  # fmt: skip
+    run.add_argument("--partition-wcu", type=positive(float), default=os.environ.get("PARTITION_WCU") or None,
+                     help="throttle writes beyond this many WCU per second per partition, as DynamoDB does "
+                     "(env PARTITION_WCU; default: no limit)")  # fmt: skip
     run.add_argument("--no-streams", dest="streams", action="store_false",
                      help="serve the API without the stream pollers and the scheduler")  # fmt: skip
     sub.add_parser("mail", help="print the emails the embedded SES accepted")

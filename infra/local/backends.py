@@ -73,6 +73,56 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def listening_sockets(port: int, host: str = "127.0.0.1") -> list[int] | None:
+    """The inodes of the sockets listening on ``host:port`` (Linux's /proc/net/tcp; None elsewhere).
+    Processes sharing a port with SO_REUSEPORT each have one."""
+    try:
+        rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    local = f"{socket.inet_aton(host)[::-1].hex().upper()}:{port:04X}"  # little-endian IPv4, hex port
+    any_host = f"00000000:{port:04X}"
+    inodes = []
+    for row in rows:
+        fields = row.split()
+        if len(fields) > 9 and fields[1] in (local, any_host) and fields[3] == "0A":  # 0A: LISTEN
+            inodes.append(int(fields[9]))
+    return inodes
+
+
+def socket_owners(inodes: list[int]) -> list[str]:
+    """``pid (command line)`` of the processes holding these sockets (those we may look into)."""
+    wanted = {f"socket:[{i}]" for i in inodes}
+    owners = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if any(os.readlink(fd) in wanted for fd in (proc / "fd").iterdir()):
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+                owners.append(f"{proc.name} ({cmdline[:200]})")
+        except OSError:
+            continue
+    return owners
+
+
+def ensure_port_free(port: int, host: str = "127.0.0.1") -> None:
+    """Bind ``host:port`` the plain way (SO_REUSEADDR as servers have, no SO_REUSEPORT) or fail clearly.
+    The API's workers share their port with SO_REUSEPORT, which a stale worker of an earlier run
+    would silently join: so the port is checked before any of them starts."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a TIME_WAIT of a past run is no owner
+        try:
+            s.bind((host, port))
+            return
+        except OSError as e:
+            reason = e.strerror or str(e)
+    owners = socket_owners(listening_sockets(port, host) or [])
+    held = f"; held by pid {', '.join(owners)}" if owners else ""
+    raise RuntimeError(
+        f"port {port} on {host} is in use ({reason}){held}: stop what listens there (an earlier local cloud?) "
+        "or choose another port (--port, PORT=)"
+    )
+
+
 def die_with_parent() -> None:
     """Run in a child before exec: the kernel sends it SIGTERM if we die, even by SIGKILL."""
     libc = ctypes.CDLL("libc.so.6", use_errno=True)

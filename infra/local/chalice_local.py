@@ -10,12 +10,20 @@ BaseHTTPRequestHandler's HTML error page; they get the API's
 module again (not the stock ``chalice``). Everything else is the stock
 ``chalice local`` command (including its per-thread ``current_request``).
 
+Several of these processes may serve one port (``make run WORKERS=n``, as
+Lambda gives each concurrent request its own process): with
+``BOXOFFICE_REUSE_PORT=1`` the server binds with SO_REUSEPORT and Linux
+spreads the incoming connections over the processes listening there. Every
+answer names the process that served it in ``X-Boxoffice-Worker`` (its pid);
+the deployed API has no such header.
+
     python -m infra.local.chalice_local local --stage local --port 8000
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import MutableMapping
 from http import HTTPStatus
@@ -24,9 +32,10 @@ from http.server import BaseHTTPRequestHandler
 from chalice import local
 from chalice.cli import main, reloader
 
-from infra.local import quiet_libraries
+from infra.local import REUSE_PORT_ENV, quiet_libraries
 
 BACKLOG = 256
+WORKER_HEADER = "X-Boxoffice-Worker"
 MAX_MESSAGE = 200  # the stock messages quote the request line, which may be 64 KiB long
 
 
@@ -87,6 +96,12 @@ def send_gateway_error(self: local.ChaliceRequestHandler, error: local.LocalGate
     self._send_http_response(*gateway_error(self.command, self.path, error))
 
 
+def end_headers_naming_worker(self: BaseHTTPRequestHandler) -> None:
+    """Every answer (the app's, a gateway error, a refused request) says which worker served it."""
+    self.send_header(WORKER_HEADER, str(os.getpid()))
+    BaseHTTPRequestHandler.end_headers(self)
+
+
 stock_start_parent_process = reloader.start_parent_process
 
 
@@ -101,6 +116,9 @@ if __name__ == "__main__":
     local.ChaliceRequestHandler.send_error = send_json_error
     local.ChaliceRequestHandler.parse_request = parse_http1_request
     local.ChaliceRequestHandler._send_error_response = send_gateway_error  # type: ignore[method-assign]
+    local.ChaliceRequestHandler.end_headers = end_headers_naming_worker
+    if os.environ.get(REUSE_PORT_ENV) == "1":
+        local.ThreadedHTTPServer.allow_reuse_port = True
     # Headers and body leave in separate writes: without TCP_NODELAY, Nagle's algorithm meets the
     # client's delayed ACK and a keep-alive request can wait 40 ms for nothing.
     local.ChaliceRequestHandler.disable_nagle_algorithm = True

@@ -1,6 +1,6 @@
-"""The local cloud: an AWS endpoint, the table, ``chalice local``, the stream
-pollers and the scheduler, in one process group; optionally a fault-injecting
-proxy in front of DynamoDB."""
+"""The local cloud: an AWS endpoint, the table, ``chalice local`` (one or more
+worker processes on one port), the stream pollers and the scheduler, in one
+process group; optionally a fault-injecting proxy in front of DynamoDB."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from infra.local import backends, faults, quiet_libraries
+from infra.local import REUSE_PORT_ENV, backends, faults, quiet_libraries
 from infra.local.poller import Consumer, StreamPoller
 from infra.local.scheduler import Scheduler, jobs_of
 
@@ -113,6 +113,8 @@ class LocalCloud:
         streams: bool = True,
         state: Path | None = None,
         in_memory: bool = False,
+        workers: int = 1,
+        partition_wcu: float | None = None,
     ) -> None:
         self.backend_name = backend
         self.state = StateDir(state or STATE)
@@ -123,6 +125,7 @@ class LocalCloud:
         # SES and S3: LocalStack has them; DynamoDB Local or a bare endpoint does not, so moto serves them.
         self.services = self.dynamodb if backend == "localstack" else backends.Moto()
         self.faults = faults.parse(fault_spec)
+        self.partition_wcu = partition_wcu  # the proxy's write budget per partition, WCU/s (None: unlimited)
         self.proxy: faults.FaultProxy | None = None
         self.port = port
         self.table = table
@@ -131,7 +134,11 @@ class LocalCloud:
         self.poll_interval = poll_interval
         self.max_retries = max_retries
         self.streams = streams
-        self.api: subprocess.Popen[bytes] | None = None
+        # `chalice local` processes serving one port, as Lambda runs concurrent requests in processes of
+        # their own; --reload restarts one process (chalice's reloader), so it gets one.
+        self.workers = 1 if reload else max(1, workers)
+        self.workers_asked = max(1, workers)
+        self.api: list[subprocess.Popen[bytes]] = []
         self.pollers: list[StreamPoller] = []
         self.scheduler: Scheduler | None = None
 
@@ -156,12 +163,11 @@ class LocalCloud:
         return env
 
     def start(self) -> None:
+        backends.ensure_port_free(self.port)  # at once, not after DynamoDB Local has started (and again below)
         self.dynamodb.start()
         if self.services is not self.dynamodb:
             self.services.start()
-        if self.faults:
-            self.proxy = faults.FaultProxy(self.dynamodb.endpoint, self.faults)
-            self.proxy.start()
+        self._start_proxy()
         os.environ.update(self.env)  # the pollers and the scheduler run the handlers in this process
         os.environ.setdefault("JWT_SECRET", self.state.jwt_secret())  # kept with the data: tokens outlive a restart
         os.environ.setdefault("BOXOFFICE_STAGE", "local")
@@ -171,6 +177,17 @@ class LocalCloud:
         self._start_api()
         if self.streams:
             self._start_event_runtime()
+
+    def _start_proxy(self) -> None:
+        """The proxy in front of DynamoDB, when faults are asked for or writes have a partition budget."""
+        if not self.faults and self.partition_wcu is None:
+            return
+        if self.partition_wcu is None:
+            self.proxy = faults.FaultProxy(self.dynamodb.endpoint, self.faults)
+        else:
+            proxy_class: Any = faults.FaultProxy  # partition_wcu: new in faults.py, written beside this
+            self.proxy = proxy_class(self.dynamodb.endpoint, self.faults, partition_wcu=self.partition_wcu)
+        self.proxy.start()
 
     def _provision(self) -> None:
         from chalicelib.store.table import create_table
@@ -183,21 +200,42 @@ class LocalCloud:
         client("ses", self.services.endpoint).verify_email_identity(EmailAddress=self.env["MAIL_FROM"])
 
     def _start_api(self) -> None:
+        """``self.workers`` processes of ``chalice local`` on one port. With more than one, each binds
+        with SO_REUSEPORT and the kernel spreads connections over them; a process left from an earlier
+        run could join them unseen that way, so the port must be free (a plain bind) before they start."""
+        if self.reload and self.workers_asked > 1:
+            log.info("--reload: the API runs in 1 worker process (not %d)", self.workers_asked)
+        backends.ensure_port_free(self.port)
         cmd = [sys.executable, "-m", "infra.local.chalice_local", "local", "--stage", "local",
                "--host", "127.0.0.1", "--port", str(self.port)]  # fmt: skip
         if not self.reload:
             cmd.append("--no-autoreload")
         output = subprocess.DEVNULL if self.quiet else None
-        self.api = subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            env=dict(os.environ),
-            stdout=output,
-            stderr=output,
-            start_new_session=True,
-            preexec_fn=backends.die_with_parent,
-        )
+        env = dict(os.environ)
+        env.pop(REUSE_PORT_ENV, None)
+        if self.workers > 1:
+            env[REUSE_PORT_ENV] = "1"
+        for _ in range(self.workers):
+            self.api.append(
+                subprocess.Popen(
+                    cmd,
+                    cwd=ROOT,
+                    env=env,
+                    stdout=output,
+                    stderr=output,
+                    start_new_session=True,
+                    preexec_fn=backends.die_with_parent,
+                )
+            )
         self._wait_healthy(90)
+
+    def exited_worker(self) -> str | None:
+        """How the first API worker that is no longer running ended (None while all run)."""
+        for n, proc in enumerate(self.api, 1):
+            if proc.poll() is not None:
+                which = f"API worker {n} of {len(self.api)}, pid {proc.pid}"
+                return f"chalice local ({which}) exited with {proc.returncode}"
+        return None
 
     def _start_event_runtime(self) -> None:
         from chalicelib.settings import reset_settings
@@ -231,18 +269,27 @@ class LocalCloud:
         self.scheduler.start()
 
     def _wait_healthy(self, timeout: float) -> None:
+        """Until /health answers and (where Linux shows it) every worker listens on the port: the
+        kernel only hands connections to listening workers, so /health alone may come from one."""
         deadline = time.monotonic() + timeout
+        healthy = False
         while time.monotonic() < deadline:
-            if self.api is not None and self.api.poll() is not None:
-                raise RuntimeError(f"chalice local exited with {self.api.returncode}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
+            if exited := self.exited_worker():
+                raise RuntimeError(exited)
+            if not healthy:
+                try:
+                    with urllib.request.urlopen(f"{self.url}/health", timeout=2) as r:
+                        healthy = r.status == 200
+                except OSError:
+                    pass
+            if healthy:
+                listening = backends.listening_sockets(self.port)
+                if listening is None or len(listening) >= self.workers:
+                    return
             time.sleep(0.1)
-        raise RuntimeError(f"the API did not answer {self.url}/health within {timeout:.0f}s")
+        if not healthy:
+            raise RuntimeError(f"the API did not answer {self.url}/health within {timeout:.0f}s")
+        raise RuntimeError(f"not all {self.workers} API workers listened on port {self.port} within {timeout:.0f}s")
 
     def stop(self) -> None:
         """Stop everything within STOP_SECONDS. The pollers and the scheduler are told first and
@@ -254,10 +301,9 @@ class LocalCloud:
         threads: list[Any] = [t for t in (*self.pollers, self.scheduler) if t is not None]
         for thread in threads:
             thread.stop(timeout=0)
-        api = backends.terminate(self.api)
+        procs = [backends.terminate(worker) for worker in self.api]
         for thread in threads:
             thread.join(timeout=max(0.0, min(started + 1.5, deadline) - time.monotonic()))
-        procs = [api]
         if isinstance(self.dynamodb, backends.DynamoDBLocal):
             procs.append(self.dynamodb.terminate())
         backends.reap(procs, deadline - 1.0)  # the in-process servers below take up to a second
@@ -279,6 +325,19 @@ class LocalCloud:
         self.state.root.mkdir(parents=True, exist_ok=True)
         self.state.env_file.write_text("".join(f"export {k}={v}\n" for k, v in self.operator_env.items()))
 
+    def describe_workers(self) -> str:
+        pids = ", ".join(str(p.pid) for p in self.api)
+        if self.workers > 1:
+            return f"{self.workers} chalice local processes on port {self.port} (SO_REUSEPORT), pids {pids}"
+        reload = f" (--reload: 1, not {self.workers_asked})" if self.workers_asked > 1 else ""
+        return f"1 chalice local process{reload}, pid {pids}   (more: WORKERS=n)"
+
+    def describe_faults(self) -> str:
+        text = faults.describe(self.faults)
+        if self.partition_wcu is not None:
+            text += f"; write budget {self.partition_wcu:g} WCU/s per partition (throttled beyond)"
+        return text
+
     def banner(self) -> str:
         mail = f"{self.services.endpoint}{backends.MAIL_PATH}" if isinstance(self.services, backends.Moto) else None
         jobs = ", ".join(
@@ -288,13 +347,14 @@ class LocalCloud:
             "",
             f"Boxoffice is running on the local cloud ({self.backend_name}).",
             f"  API           {self.url}   (try: curl {self.url}/health)",
+            f"  API workers   {self.describe_workers()}",
             f"  API docs      {self.url}/docs   OpenAPI: {self.url}/openapi.json",
             f"  DynamoDB      {self.dynamodb.endpoint}   table: {self.table}",
             f"  SES, S3       {self.services.endpoint}" + (f"   sent mail: {mail}" if mail else ""),
             f"  Data          {self.data_location()}",
             f"  Streams       billing and activity handlers, polled every {self.poll_interval}s"
             + ("" if self.streams else " (off: --no-streams)"),
-            f"  Faults        {faults.describe(self.faults)}"
+            f"  Faults        {self.describe_faults()}"
             + (f"   (proxy {self.proxy.endpoint}{faults.CONTROL_PATH})" if self.proxy else ""),
             f"  Schedules     {jobs or 'none'}",
             "  Operator CLI  make admin EMAIL=… USERNAME=… NAME=…; python -m chalicelib.cli --local run-job NAME",
@@ -344,6 +404,8 @@ def run(args: Any) -> int:
             fresh=args.fresh,
             streams=args.streams,
             in_memory=args.in_memory,
+            workers=args.workers,
+            partition_wcu=args.partition_wcu,
         )
     except faults.FaultSpecError as e:
         print(f"error: FAULTS: {e}", file=sys.stderr)
@@ -365,8 +427,8 @@ def run(args: Any) -> int:
         cloud.write_env_file()
         print(cloud.banner(), flush=True)
         while not stopping:
-            if cloud.api is not None and cloud.api.poll() is not None:
-                print(f"chalice local exited with {cloud.api.returncode}", file=sys.stderr)
+            if exited := cloud.exited_worker():
+                print(exited, file=sys.stderr)
                 return 1
             time.sleep(0.2)
         return 0

@@ -39,7 +39,7 @@ class RunningCloud:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-        for name in ("BOXOFFICE_TABLE", "FAULTS", "PAYMENT_LEDGER", "BACKEND"):
+        for name in ("BOXOFFICE_TABLE", "FAULTS", "PAYMENT_LEDGER", "BACKEND", "WORKERS", "PARTITION_WCU"):
             env.pop(name, None)
         env["BCRYPT_ROUNDS"] = "4"
         env["BOXOFFICE_LOCAL_STATE"] = str(self.state)
