@@ -182,11 +182,7 @@ class LocalCloud:
         """The proxy in front of DynamoDB, when faults are asked for or writes have a partition budget."""
         if not self.faults and self.partition_wcu is None:
             return
-        if self.partition_wcu is None:
-            self.proxy = faults.FaultProxy(self.dynamodb.endpoint, self.faults)
-        else:
-            proxy_class: Any = faults.FaultProxy  # partition_wcu: new in faults.py, written beside this
-            self.proxy = proxy_class(self.dynamodb.endpoint, self.faults, partition_wcu=self.partition_wcu)
+        self.proxy = faults.FaultProxy(self.dynamodb.endpoint, self.faults, partition_wcu=self.partition_wcu)
         self.proxy.start()
 
     def _provision(self) -> None:

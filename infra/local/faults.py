@@ -13,9 +13,14 @@ first that fires is the one injected), and answers the way DynamoDB answers:
   TransactWriteItems) is applied, then answered 500 ``InternalServerError``
   as if the answer was lost on the way back: the caller (botocore) retries.
 
-``GET /_faults`` on the proxy shows the spec and what was injected; ``POST
-/_faults`` with ``{"spec": "throttle:0.05"}`` changes the rates while running
-(the benchmarks use it to compare with and without faults on one server).
+With ``partition_wcu`` (``make run PARTITION_WCU=100``) every write is also charged to its
+partitions' write budget first (infra/local/budget.py), and refused as DynamoDB throttles a hot
+partition when a partition is over it.
+
+``GET /_faults`` on the proxy shows the spec, what was injected and what was throttled; ``POST
+/_faults`` with ``{"spec": "throttle:0.05"}`` changes the rates while running, and with
+``{"partition_wcu": 50}`` (``null``: none) the budget (the benchmarks use both to compare on one
+server).
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+
+from infra.local.budget import PartitionBudget, write_costs
+from infra.local.budget import describe as describe_budget
 
 log = logging.getLogger("boxoffice.local.faults")
 
@@ -81,6 +89,18 @@ def _conflict(request: bytes, rng: random.Random) -> bytes:
     return _error("TransactionCanceledException", message, CancellationReasons=reasons)
 
 
+def _throttled_transaction(n: int, over: list[int]) -> bytes:
+    reasons: list[dict[str, str]] = [{"Code": "None"}] * max(n, 1)
+    for i in over:
+        reasons[i] = {
+            "Code": "ThrottlingError",
+            "Message": "Throughput exceeds the current capacity of your table or index.",
+        }
+    codes = ", ".join(r["Code"] for r in reasons)
+    message = f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]"
+    return _error("TransactionCanceledException", message, CancellationReasons=reasons)
+
+
 class _Server(ThreadingHTTPServer):
     request_queue_size = 256  # a burst of new connections is queued, not dropped (listen() reads it)
     daemon_threads = True
@@ -89,9 +109,18 @@ class _Server(ThreadingHTTPServer):
 class FaultProxy:
     """An HTTP proxy on 127.0.0.1 in front of one DynamoDB endpoint, injecting faults at set rates."""
 
-    def __init__(self, upstream: str, rates: dict[str, float], port: int = 0, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        rates: dict[str, float],
+        port: int = 0,
+        seed: int | None = None,
+        partition_wcu: float | None = None,
+    ) -> None:
         self.upstream = urlsplit(upstream)
         self.rates = dict(rates)
+        self.budget = PartitionBudget(partition_wcu) if partition_wcu else None
+        self.throttled: Counter[str] = Counter()
         self.injected: Counter[str] = Counter()
         self.calls = 0
         self._random = random.Random(seed)
@@ -105,7 +134,12 @@ class FaultProxy:
     def start(self) -> None:
         self._thread = threading.Thread(target=self._server.serve_forever, name="fault-proxy", daemon=True)
         self._thread.start()
-        log.warning("fault injection on: %s (DynamoDB calls go through %s)", describe(self.rates), self.endpoint)
+        log.warning(
+            "fault injection on: %s, %s (DynamoDB calls go through %s)",
+            describe(self.rates),
+            describe_budget(self.budget.wcu if self.budget else None),
+            self.endpoint,
+        )
 
     def stop(self) -> None:
         if self._thread is not None and self._thread.is_alive():  # shutdown() before serving would hang
@@ -114,7 +148,37 @@ class FaultProxy:
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
-            return {"spec": describe(self.rates), "calls": self.calls, "injected": dict(self.injected)}
+            return {
+                "spec": describe(self.rates),
+                "calls": self.calls,
+                "injected": dict(self.injected),
+                "partition_wcu": self.budget.wcu if self.budget else None,
+                "throttled": dict(self.throttled),
+            }
+
+    def over_budget(self, operation: str, body: bytes) -> tuple[dict[str, Any], list[int]] | None:
+        """The request and the indexes of its items over their partitions' budget (None: no
+        budget, not a write, or within it; nothing is charged for a refused request)."""
+        budget = self.budget
+        if budget is None or operation not in WRITES:
+            return None
+        try:
+            request = json.loads(body)
+        except ValueError:
+            return None
+        costs = write_costs(operation, request)
+        if operation == "BatchWriteItem":  # item by item: DynamoDB writes what it can
+            over = [i for i, cost in enumerate(costs) if budget.charge([cost])]
+        else:
+            over = budget.charge(costs)
+        if not over:
+            return None
+        kind = "ThrottlingError" if operation == "TransactWriteItems" else "ProvisionedThroughputExceededException"
+        if operation == "BatchWriteItem" and len(over) < len(costs):
+            kind = "UnprocessedItems"
+        with self._lock:
+            self.throttled[kind] += 1
+        return request, over
 
     def choose(self, operation: str) -> str | None:
         """The fault to inject into this call, if any."""
@@ -187,6 +251,10 @@ class FaultProxy:
                     self._control(body)
                     return
                 operation = (self.headers.get("X-Amz-Target") or "").rpartition(".")[2]
+                refused = proxy.over_budget(operation, body)
+                if refused is not None:
+                    self._throttle(operation, *refused)
+                    return
                 fault = proxy.choose(operation)
                 if fault == "throttle":
                     self._send(400, _error("ThrottlingException", "Rate of requests exceeds the allowed throughput."))
@@ -201,12 +269,36 @@ class FaultProxy:
                     else:
                         self._send(status, answer, headers)
 
+            def _throttle(self, operation: str, request: dict[str, Any], over: list[int]) -> None:
+                """Refuse what is over budget the way DynamoDB does."""
+                if operation == "TransactWriteItems":
+                    self._send(400, _throttled_transaction(len(request.get("TransactItems", [])), over))
+                    return
+                writes = [(t, w) for t, ws in request.get("RequestItems", {}).items() for w in ws]
+                if operation != "BatchWriteItem" or len(over) == len(writes):
+                    message = "The level of configured provisioned throughput for the table was exceeded."
+                    self._send(400, _error("ProvisionedThroughputExceededException", message))
+                    return
+                kept: dict[str, list[Any]] = {}
+                unprocessed: dict[str, list[Any]] = {}
+                for i, (table, write) in enumerate(writes):
+                    (unprocessed if i in over else kept).setdefault(table, []).append(write)
+                status, headers, answer = self._upstream("POST", json.dumps({**request, "RequestItems": kept}).encode())
+                if status != 200:
+                    self._send(status, answer, headers)
+                    return
+                result = json.loads(answer)
+                for table, ws in unprocessed.items():
+                    result.setdefault("UnprocessedItems", {}).setdefault(table, []).extend(ws)
+                self._send(200, json.dumps(result).encode())  # a new body: botocore must not check the old CRC
+
             def _pass_through(self, body: bytes) -> None:
                 status, headers, answer = self._upstream(self.command, body)
                 self._send(status, answer, headers)
 
             def _upstream(self, method: str, body: bytes) -> tuple[int, list[Any], bytes]:
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                dropped = ("host", "connection", "content-length")  # http.client sets the body's own length
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
                 try:
                     return proxy.forward(method, self.path, headers, body)
                 except (OSError, http.client.HTTPException) as e:
@@ -214,13 +306,20 @@ class FaultProxy:
 
             def _control(self, body: bytes) -> None:
                 try:
-                    rates = parse(json.loads(body or b"{}").get("spec", ""))
-                except (ValueError, AttributeError) as e:
+                    asked = json.loads(body or b"{}")
+                    rates = parse(asked.get("spec", "")) if "spec" in asked or "partition_wcu" not in asked else None
+                    wcu = asked.get("partition_wcu")
+                    budget = PartitionBudget(float(wcu)) if wcu is not None else None
+                except (ValueError, AttributeError, TypeError) as e:
                     self._send(400, json.dumps({"code": "InvalidFaults", "message": str(e)}).encode())
                     return
                 with proxy._lock:
-                    proxy.rates = rates
-                log.warning("fault injection now: %s", describe(rates))
+                    if rates is not None:
+                        proxy.rates = rates
+                    if "partition_wcu" in asked:
+                        proxy.budget = budget
+                now = describe_budget(proxy.budget.wcu if proxy.budget else None)
+                log.warning("fault injection now: %s, %s", describe(proxy.rates), now)
                 self._send(200, json.dumps(proxy.stats()).encode())
 
             def _send(self, status: int, body: bytes, headers: list[Any] | None = None) -> None:
