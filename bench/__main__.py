@@ -1,5 +1,5 @@
 """python -m bench [calls] [cold_import] [throughput] [stream_lag] [invoice_throughput] [scale] [faults]
-                 [moto_transactions] [seats] [search] [feed] [recommendations] [fanout]
+                 [moto_transactions] [seats] [search] [feed] [recommendations] [fanout] [flash_sale]
 (all when none is named; the history checker is `python -m bench.history`)
 
 Each benchmark runs in a fresh interpreter: they set up different AWS
@@ -25,6 +25,7 @@ ALL = [
     "feed",
     "recommendations",
     "fanout",
+    "flash_sale",
 ]
 
 

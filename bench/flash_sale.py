@@ -1,7 +1,7 @@
 """A flash sale on one section, with DynamoDB's per-partition write limit simulated at a scaled
 budget: K = 1, 4 and 16 shards, the same buyers, the same budget, one run.
 
-    python -m bench flash_sale [--wcu 100] [--buyers 32] [--seconds 15] [--capacity 5000]
+    python -m bench flash_sale [--wcu 4] [--buyers 32] [--seconds 15] [--capacity 5000]
 
 The local cloud runs as `make run PARTITION_WCU=<wcu> WORKERS=<cores>` does: every write goes
 through the fault proxy, which refuses a partition's writes past ``wcu`` write units a second the
@@ -119,7 +119,7 @@ def sale(url: str, tokens: list[str], organizer: str, shards: int, capacity: int
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench flash_sale", description=__doc__)
-    parser.add_argument("--wcu", type=float, default=100, help="write units per partition per second (AWS: 1000)")
+    parser.add_argument("--wcu", type=float, default=4, help="write units per partition per second (AWS: 1000)")
     parser.add_argument("--buyers", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--capacity", type=int, default=5000)
