@@ -18,7 +18,6 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.api import errors
-from chalicelib.api.responses import RESPONSES
 from chalicelib.domain import auth
 from chalicelib.domain.errors import DomainError, Invalid, NotFound, Unauthorized
 from chalicelib.settings import get_settings
@@ -51,7 +50,25 @@ class RouteDoc:
     tag: str
     query: dict[str, str]
     headers: dict[str, str]
-    response: Any = None  # the pydantic model of the success body (api/responses.py)
+
+    @property
+    def response(self) -> Any:
+        """The pydantic model of the success body (api/responses.py, imported only when asked: its
+        models are built at import, which a cold start would pay for nothing)."""
+        return _response_models().get((self.method, self.path))
+
+
+@functools.cache
+def _response_models() -> dict[tuple[str, str], Any]:
+    from chalicelib.api.responses import RESPONSES
+
+    return RESPONSES
+
+
+@functools.cache
+def _checker(method: str, path: str) -> TypeAdapter[Any] | None:
+    model = _response_models().get((method, path))
+    return TypeAdapter(model) if model is not None else None
 
 
 ROUTES: list[RouteDoc] = []
@@ -110,12 +127,9 @@ def route(
     status: int = 200,
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
-    response: Any = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     tag = getattr(bp, "_import_name", "api").rsplit(".", 1)[-1]
-    response = response if response is not None else RESPONSES.get((method, path))
-    ROUTES.append(RouteDoc(method, path, summary, auth_mode, body, status, tag, query or {}, headers or {}, response))
-    checked = TypeAdapter(response) if response is not None else None
+    ROUTES.append(RouteDoc(method, path, summary, auth_mode, body, status, tag, query or {}, headers or {}))
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
@@ -126,8 +140,10 @@ def route(
                     raise NotFound("No such resource.")  # no id is that long; and keys have a size limit
                 ctx = Ctx(request, _caller(request, auth_mode), _body(request, body))
                 result = fn(ctx, **params)
-                if checked is not None and get_settings().validate_responses:
-                    _conforms(checked, result)
+                if get_settings().validate_responses:
+                    checked = _checker(method, path)
+                    if checked is not None:
+                        _conforms(checked, result)
                 return _respond(result, status)
             except DomainError as err:
                 return errors.from_domain(err)
