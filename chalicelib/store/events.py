@@ -25,7 +25,7 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.expressions.condition import Condition
 
 from chalicelib.domain.errors import Conflict, NotFound, StaleVersion
-from chalicelib.store import keys
+from chalicelib.store import batch, keys
 from chalicelib.store.table import Item
 from chalicelib.store.tx import ConditionFailed, Tx
 
@@ -210,7 +210,18 @@ def create(event: Event, sections: list[Section]) -> None:
 
 def load(event_id: str, consistent: bool = False) -> tuple[Event, list[Section]]:
     """The event and its sections: one Query of the event's partition (and one BatchGetItem of the
-    shards of any sharded section), each section showing its sums over its shards."""
+    shards of any sharded section), each section showing its sums over its shards. In a stream
+    batch, an eventually consistent load is made once per event (store/batch.py)."""
+    memo = batch.memo() if not consistent else None
+    if memo is not None:
+        if ("event", event_id) not in memo:
+            memo[("event", event_id)] = _load(event_id, consistent)
+        loaded: tuple[Event, list[Section]] = memo[("event", event_id)]
+        return loaded
+    return _load(event_id, consistent)
+
+
+def _load(event_id: str, consistent: bool) -> tuple[Event, list[Section]]:
     event, sections = None, []
     for item in Item.query(keys.event_partition(event_id), consistent_read=consistent):
         if isinstance(item, Event):
@@ -245,6 +256,9 @@ def with_shards(sections: list[Section], consistent: bool = True) -> list[Sectio
 
 
 def load_event(event_id: str) -> Event:
+    memo = batch.memo()
+    if memo is not None:
+        return load(event_id)[0]
     for item in Item.batch_get([keys.event(event_id)]):
         if isinstance(item, Event):
             return item

@@ -14,7 +14,7 @@ from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
-from chalicelib.store import keys
+from chalicelib.store import batch, keys
 from chalicelib.store.pagination import Page, decode_cursor, page
 from chalicelib.store.table import Item, find
 from chalicelib.store.tx import ConditionFailed, Tx
@@ -93,20 +93,49 @@ def _numbered(document: Invoice, also: Callable[[Tx], None]) -> Invoice:
     lost race for the number (or the document) reads again and retries.
     """
     key = keys.invoice_counter(document.organizer_id, document.kind)
+    memo = batch.memo()
+    counters: dict[Any, int] = memo.setdefault("invoice_counters", {}) if memo is not None else {}
+    known: dict[str, Invoice | None] = memo.setdefault("invoices", {}) if memo is not None else {}
     for _ in range(ATTEMPTS):
-        existing = get(document.invoice_id, consistent=True)
+        # Already there (a replayed record)? Known for the batch's orders from one BatchGetItem
+        # (``prefetch``), else read. The counter is read once per batch and organizer: after our own
+        # commit we know its value, and its condition catches anyone else's number in between.
+        existing = known.pop(document.invoice_id) if document.invoice_id in known else get(document.invoice_id, True)
         if existing is not None:
+            known[document.invoice_id] = existing
             return existing
+        current = counters.pop(key, None)
         tx = Tx()
-        document.number = _take_number(tx, key, _counter_value(key))
+        document.number = _take_number(tx, key, current if current is not None else _counter_value(key))
         tx.put("document", document.set_keys(), Invoice.pk.does_not_exist())
         also(tx)
         try:
             tx.commit()
-            return document
         except ConditionFailed:
             continue
+        counters[key] = int(document.number)
+        known[document.invoice_id] = document
+        return document
     raise RuntimeError(f"could not number {document.invoice_id}: too much contention")
+
+
+def prefetch(invoice_ids: list[str]) -> None:
+    """In a stream batch: which of these documents exist, in one BatchGetItem (consistent), so that
+    issuing each does not read it again."""
+    memo = batch.memo()
+    if memo is None or not invoice_ids:
+        return
+    known: dict[str, Invoice | None] = memo.setdefault("invoices", {})
+    wanted = list(dict.fromkeys(i for i in invoice_ids if i not in known))
+    for start in range(0, len(wanted), 100):
+        chunk = wanted[start : start + 100]
+        found = {
+            str(item.invoice_id): item
+            for item in Item.batch_get([keys.invoice(i) for i in chunk], consistent_read=True)
+            if isinstance(item, Invoice)
+        }
+        for invoice_id in chunk:
+            known[invoice_id] = found.get(invoice_id)
 
 
 def list_for_payee(user_id: str, limit: int, cursor: str | None) -> Page[Invoice]:

@@ -6,6 +6,9 @@ from typing import Any
 
 from chalicelib.domain import invoices, orders
 from chalicelib.domain.ids import iso
+from chalicelib.store import invoices as invoice_store
+from chalicelib.store import keys
+from chalicelib.store.batch import batch
 from chalicelib.store.events import CANCELLED as EVENT_CANCELLED
 from chalicelib.store.events import Event
 from chalicelib.store.orders import CANCELLED, CONFIRMED, Order
@@ -47,4 +50,19 @@ REACTIONS: Reactions = {
 
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
-    return process(event, REACTIONS, "billing")
+    with batch():  # events, invoice counters and the batch's invoices read once per batch, not per record
+        invoice_store.prefetch([keys.invoice_id_for(order_id) for order_id in _new_orders(event)])
+        return process(event, REACTIONS, "billing")
+
+
+def _new_orders(event: dict[str, Any]) -> list[str]:
+    """The order ids of the batch's order INSERT records (as written: a malformed record is left to
+    the processor, which reports it)."""
+    out = []
+    for record in event.get("Records", []):
+        image = (record.get("dynamodb") or {}).get("NewImage") or {}
+        if record.get("eventName") == "INSERT" and image.get("type", {}).get("S") == "order":
+            order_id = image.get("order_id", {}).get("S")
+            if isinstance(order_id, str):
+                out.append(order_id)
+    return out
