@@ -1,5 +1,6 @@
 """python -m bench [calls] [cold_import] [throughput] [stream_lag] [invoice_throughput] [scale] [faults]
                  [moto_transactions] [seats] [search] [feed] [recommendations] [fanout] [flash_sale]
+                 [purchase_cpu]
 (all when none is named; the history checker is `python -m bench.history`)
 
 Each benchmark runs in a fresh interpreter: they set up different AWS
@@ -26,6 +27,7 @@ ALL = [
     "recommendations",
     "fanout",
     "flash_sale",
+    "purchase_cpu",
 ]
 
 
