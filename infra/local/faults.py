@@ -14,8 +14,18 @@ first that fires is the one injected), and answers the way DynamoDB answers:
   as if the answer was lost on the way back: the caller (botocore) retries.
 
 With ``partition_wcu`` (``make run PARTITION_WCU=100``) every write is also charged to its
-partitions' write budget first (infra/local/budget.py), and refused as DynamoDB throttles a hot
-partition when a partition is over it.
+partitions' write budget first (infra/local/budget.py: the costs and the buckets), and refused as
+DynamoDB throttles a hot partition of an on-demand table when a partition is over it, nothing
+written (the shapes of botocore's DynamoDB model and DynamoDB Local's own errors):
+
+- PutItem, UpdateItem, DeleteItem: 400 ``ProvisionedThroughputExceededException``, ``message``
+  DynamoDB's hot-key text and ``ThrottlingReasons`` ``[{"reason":
+  "TableWriteKeyRangeThroughputExceeded", "resource": <table ARN>}]``;
+- BatchWriteItem: the items over budget back in ``UnprocessedItems`` (the rest written), or that
+  400 ``ProvisionedThroughputExceededException`` when no item is within budget;
+- TransactWriteItems: 400 ``TransactionCanceledException``, one ``CancellationReasons`` entry an
+  item: ``{"Code": "ThrottlingError", "Message": <the hot-key text>}`` for the items over budget,
+  ``{"Code": "None"}`` for the others.
 
 ``GET /_faults`` on the proxy shows the spec, what was injected and what was throttled; ``POST
 /_faults`` with ``{"spec": "throttle:0.05"}`` changes the rates while running, and with
@@ -29,6 +39,7 @@ import http.client
 import json
 import logging
 import random
+import re
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -89,16 +100,40 @@ def _conflict(request: bytes, rng: random.Random) -> bytes:
     return _error("TransactionCanceledException", message, CancellationReasons=reasons)
 
 
+# DynamoDB's words for a throttled hot key of an on-demand table (ours is PAY_PER_REQUEST): the message
+# botocore's model gives the ThrottlingError cancellation reason, the one on-demand tables answer.
+THROUGHPUT_EXCEEDED = (
+    "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your "
+    "table or index so please try again shortly. If exceptions persist, check if you have a hot key: "
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html"
+)
+HOT_PARTITION = "TableWriteKeyRangeThroughputExceeded"  # a ThrottlingReason: one partition key's limit
+ACCOUNT = "000000000000"  # the account DynamoDB Local names in its ARNs
+
+
+def region_of(authorization: str | None) -> str:
+    """The region of a SigV4 ``Authorization`` header (``Credential=key/date/region/service/...``)."""
+    match = re.search(r"Credential=[^/,\s]*/[^/]*/([^/]+)/", authorization or "")
+    return match.group(1) if match else "us-east-1"
+
+
+def _throughput_exceeded(tables: list[str], region: str) -> bytes:
+    reasons = [
+        {"reason": HOT_PARTITION, "resource": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{table}"}
+        for table in dict.fromkeys(tables)
+    ]
+    return _error("ProvisionedThroughputExceededException", THROUGHPUT_EXCEEDED, ThrottlingReasons=reasons)
+
+
 def _throttled_transaction(n: int, over: list[int]) -> bytes:
     reasons: list[dict[str, str]] = [{"Code": "None"}] * max(n, 1)
     for i in over:
-        reasons[i] = {
-            "Code": "ThrottlingError",
-            "Message": "Throughput exceeds the current capacity of your table or index.",
-        }
+        reasons[i] = {"Code": "ThrottlingError", "Message": THROUGHPUT_EXCEEDED}
     codes = ", ".join(r["Code"] for r in reasons)
     message = f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]"
-    return _error("TransactionCanceledException", message, CancellationReasons=reasons)
+    # "Message", as DynamoDB Local and botocore's model spell this exception's (botocore reads either)
+    body = {"__type": _PREFIX + "TransactionCanceledException", "CancellationReasons": reasons, "Message": message}
+    return json.dumps(body).encode()
 
 
 class _Server(ThreadingHTTPServer):
@@ -276,8 +311,8 @@ class FaultProxy:
                     return
                 writes = [(t, w) for t, ws in request.get("RequestItems", {}).items() for w in ws]
                 if operation != "BatchWriteItem" or len(over) == len(writes):
-                    message = "The level of configured provisioned throughput for the table was exceeded."
-                    self._send(400, _error("ProvisionedThroughputExceededException", message))
+                    tables = [t for t, _ in writes] or [str(request.get("TableName", ""))]
+                    self._send(400, _throughput_exceeded(tables, region_of(self.headers.get("Authorization"))))
                     return
                 kept: dict[str, list[Any]] = {}
                 unprocessed: dict[str, list[Any]] = {}
