@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib.api.routing import Ctx, Reply, route
-from chalicelib.api.schemas import AdminRegisterBody, GoogleBody, LoginBody, RegisterBody
 from chalicelib.auth.permissions import Permission
 from chalicelib.domain import auth, users
 from chalicelib.domain.errors import Forbidden
 
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import AdminRegisterBody, GoogleBody, LoginBody, RegisterBody
+
 bp = Blueprint(__name__)
 
 
-@route(bp, "/auth/register", "POST", summary="Create an account", auth_mode="none", body=RegisterBody, status=201)
+@route(bp, "/auth/register", "POST", summary="Create an account", auth_mode="none", body="RegisterBody", status=201)
 def register(ctx: Ctx) -> dict[str, Any]:
     b: RegisterBody = ctx.body
     user = auth.register(email=b.email, username=b.username, name=b.name, password=b.password)
@@ -27,7 +29,7 @@ def register(ctx: Ctx) -> dict[str, Any]:
     "/auth/register/admin",
     "POST",
     summary="Create an account with a role (admins)",
-    body=AdminRegisterBody,
+    body="AdminRegisterBody",
     status=201,
 )
 def register_admin(ctx: Ctx) -> dict[str, Any]:
@@ -38,7 +40,7 @@ def register_admin(ctx: Ctx) -> dict[str, Any]:
     return users.view(user, ctx.caller)
 
 
-@route(bp, "/auth/login", "POST", summary="Sign in: get a bearer token", auth_mode="none", body=LoginBody)
+@route(bp, "/auth/login", "POST", summary="Sign in: get a bearer token", auth_mode="none", body="LoginBody")
 def login(ctx: Ctx) -> dict[str, Any]:
     b: LoginBody = ctx.body
     user, token, expires_in = auth.login(password=b.password, email=b.email, username=b.username)
@@ -56,7 +58,7 @@ def login(ctx: Ctx) -> dict[str, Any]:
     "POST",
     summary="Sign in with Google: a Google ID token for our bearer token (the account is found, linked or made)",
     auth_mode="none",
-    body=GoogleBody,
+    body="GoogleBody",
 )
 def google(ctx: Ctx) -> dict[str, Any]:
     b: GoogleBody = ctx.body

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
-from pydantic import ValidationError
 from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.domain import errors as e
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError  # not at import: pydantic is loaded with the first request body
 
 log = logging.getLogger("boxoffice")
 

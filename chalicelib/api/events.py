@@ -7,8 +7,8 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.api.limits import MAX_YEAR, MIN_YEAR
 from chalicelib.api.routing import PAGE, Ctx, Reply, page_body, route
-from chalicelib.api.schemas import MAX_YEAR, MIN_YEAR, EventBody, EventPatchBody
 from chalicelib.domain import events, orders, seats
 from chalicelib.domain.errors import Invalid
 
@@ -16,7 +16,12 @@ bp = Blueprint(__name__)
 
 
 @route(
-    bp, "/events", "POST", summary="Create an event with sections; you become its organizer", body=EventBody, status=201
+    bp,
+    "/events",
+    "POST",
+    summary="Create an event with sections; you become its organizer",
+    body="EventBody",
+    status=201,
 )
 def create_event(ctx: Ctx) -> dict[str, Any]:
     event, sections = events.create(ctx.caller, ctx.body.model_dump())
@@ -78,13 +83,13 @@ def get_event(ctx: Ctx, event_id: str) -> dict[str, Any]:
     return events.view(*events.get(event_id))
 
 
-@route(bp, "/events/{event_id}", "PATCH", summary="Change an event (organizer or can_edit_all)", body=EventPatchBody)
+@route(bp, "/events/{event_id}", "PATCH", summary="Change an event (organizer or can_edit_all)", body="EventPatchBody")
 def patch_event(ctx: Ctx, event_id: str) -> dict[str, Any]:
     body = ctx.body.model_dump(exclude_unset=True)
     return events.view(*events.edit(ctx.caller, event_id, body, replace=False))
 
 
-@route(bp, "/events/{event_id}", "PUT", summary="Replace an event (organizer or can_edit_all)", body=EventBody)
+@route(bp, "/events/{event_id}", "PUT", summary="Replace an event (organizer or can_edit_all)", body="EventBody")
 def put_event(ctx: Ctx, event_id: str) -> dict[str, Any]:
     return events.view(*events.edit(ctx.caller, event_id, ctx.body.model_dump(), replace=True))
 

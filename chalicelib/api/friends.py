@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib.api.routing import PAGE, Ctx, Reply, page_body, route
-from chalicelib.api.schemas import FriendRequestBody
 from chalicelib.domain import friends
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import FriendRequestBody
 
 bp = Blueprint(__name__)
 
@@ -18,7 +20,7 @@ bp = Blueprint(__name__)
     "/friends/requests",
     "POST",
     summary="Ask a user to be friends (409 AlreadyFriends, or RequestPending whichever side asked)",
-    body=FriendRequestBody,
+    body="FriendRequestBody",
     status=201,
 )
 def send_request(ctx: Ctx) -> Reply:

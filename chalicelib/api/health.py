@@ -6,7 +6,6 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api.openapi import document
 from chalicelib.api.routing import Ctx, route
 from chalicelib.domain.errors import Unavailable
 from chalicelib.store.health import table_reachable
@@ -23,4 +22,6 @@ def health(ctx: Ctx) -> dict[str, Any]:
 
 @route(bp, "/openapi.json", "GET", summary="This API's OpenAPI 3 document", auth_mode="none")
 def openapi(ctx: Ctx) -> dict[str, Any]:
+    from chalicelib.api.openapi import document  # pydantic's JSON schema and the models: only when asked
+
     return document()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib.api.orders import idempotency_of
 from chalicelib.api.routing import Ctx, Reply, page_body, route
-from chalicelib.api.schemas import AssignBody, HoldBody
 from chalicelib.domain import holds
 from chalicelib.store.idempotency import Replay
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import AssignBody, HoldBody
 
 bp = Blueprint(__name__)
 
@@ -20,7 +22,7 @@ bp = Blueprint(__name__)
     "/events/{event_id}/holds",
     "POST",
     summary="Hold capacity, chosen seats, or the best block of adjacent seats for the event's hold_minutes",
-    body=HoldBody,
+    body="HoldBody",
     status=201,
     headers={"Idempotency-Key": "optional; a retry with the same key and body returns the first response"},
 )
@@ -40,7 +42,7 @@ def get_hold(ctx: Ctx, hold_id: str) -> dict[str, Any]:
     "/holds/{hold_id}/assign",
     "POST",
     summary="Keep a seat of your hold for another user, who pays for it (assign it to yourself to take it back)",
-    body=AssignBody,
+    body="AssignBody",
 )
 def assign(ctx: Ctx, hold_id: str) -> dict[str, Any]:
     body: AssignBody = ctx.body

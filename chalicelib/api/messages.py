@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib.api.orders import idempotency_of
 from chalicelib.api.routing import PAGE, Ctx, page_body, route
-from chalicelib.api.schemas import MessageBody
 from chalicelib.domain import messages
 from chalicelib.store.idempotency import Replay
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import MessageBody
 
 bp = Blueprint(__name__)
 
@@ -20,7 +22,7 @@ bp = Blueprint(__name__)
     "/messages",
     "POST",
     summary="Send a private message to a friend (403 NotFriends otherwise)",
-    body=MessageBody,
+    body="MessageBody",
     status=201,
     headers={"Idempotency-Key": "optional; a retry with the same key and body returns the first message"},
 )

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib.api.routing import PAGE, Ctx, page_body, route
-from chalicelib.api.schemas import OrderBody
 from chalicelib.domain import holds, orders
 from chalicelib.domain.errors import Invalid
 from chalicelib.store.idempotency import Replay, request_hash
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import OrderBody
 
 bp = Blueprint(__name__)
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -22,7 +24,7 @@ IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
     "/events/{event_id}/orders",
     "POST",
     summary="Buy: general admission by quantity, chosen seats, or (part of) a hold",
-    body=OrderBody,
+    body="OrderBody",
     status=201,
     headers={"Idempotency-Key": "optional; a retry with the same key and body returns the first response"},
 )

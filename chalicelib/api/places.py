@@ -7,7 +7,6 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.api.routing import Ctx, page_body, route
-from chalicelib.api.schemas import PlaceBody
 from chalicelib.domain import places
 
 bp = Blueprint(__name__)
@@ -32,7 +31,7 @@ def recommendations(ctx: Ctx, event_id: str) -> dict[str, Any]:
     "/places",
     "POST",
     summary="Add a recommendable place (can_edit_all, or the organizer of an event)",
-    body=PlaceBody,
+    body="PlaceBody",
     status=201,
 )
 def add_place(ctx: Ctx) -> dict[str, Any]:

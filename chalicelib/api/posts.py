@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib.api.routing import PAGE, Ctx, Reply, page_body, route
-from chalicelib.api.schemas import (
-    CommentBody,
-    CommentPatchBody,
-    CommentPutBody,
-    PostBody,
-    PostPatchBody,
-    PostPutBody,
-)
 from chalicelib.domain import posts
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import (
+        CommentBody,
+        CommentPatchBody,
+        CommentPutBody,
+        PostBody,
+        PostPatchBody,
+        PostPutBody,
+    )
 
 bp = Blueprint(__name__)
 
@@ -25,7 +27,7 @@ bp = Blueprint(__name__)
     "/posts",
     "POST",
     summary="Post about an event, share one, or re-share a post you can see",
-    body=PostBody,
+    body="PostBody",
     status=201,
 )
 def create_post(ctx: Ctx) -> dict[str, Any]:
@@ -51,7 +53,7 @@ def get_post(ctx: Ctx, post_id: str) -> dict[str, Any]:
     "/posts/{post_id}",
     "PATCH",
     summary="Change a post's body or event (author or can_edit_all)",
-    body=PostPatchBody,
+    body="PostPatchBody",
 )
 def patch_post(ctx: Ctx, post_id: str) -> dict[str, Any]:
     body: PostPatchBody = ctx.body
@@ -62,7 +64,11 @@ def patch_post(ctx: Ctx, post_id: str) -> dict[str, Any]:
 
 
 @route(
-    bp, "/posts/{post_id}", "PUT", summary="Replace a post's body and event (author or can_edit_all)", body=PostPutBody
+    bp,
+    "/posts/{post_id}",
+    "PUT",
+    summary="Replace a post's body and event (author or can_edit_all)",
+    body="PostPutBody",
 )
 def put_post(ctx: Ctx, post_id: str) -> dict[str, Any]:
     body: PostPutBody = ctx.body
@@ -76,7 +82,7 @@ def delete_post(ctx: Ctx, post_id: str) -> Reply:
     return Reply(204)
 
 
-@route(bp, "/posts/{post_id}/comments", "POST", summary="Comment on a post you can see", body=CommentBody, status=201)
+@route(bp, "/posts/{post_id}/comments", "POST", summary="Comment on a post you can see", body="CommentBody", status=201)
 def add_comment(ctx: Ctx, post_id: str) -> dict[str, Any]:
     body: CommentBody = ctx.body
     return posts.comment_view(posts.add_comment(ctx.caller, post_id, body.body))
@@ -94,13 +100,15 @@ def get_comment(ctx: Ctx, comment_id: str) -> dict[str, Any]:
     return posts.comment_view(posts.get_comment(ctx.caller, comment_id))
 
 
-@route(bp, "/comments/{comment_id}", "PATCH", summary="Edit a comment (author or can_edit_all)", body=CommentPatchBody)
+@route(
+    bp, "/comments/{comment_id}", "PATCH", summary="Edit a comment (author or can_edit_all)", body="CommentPatchBody"
+)
 def patch_comment(ctx: Ctx, comment_id: str) -> dict[str, Any]:
     body: CommentPatchBody = ctx.body
     return posts.comment_view(posts.edit_comment(ctx.caller, comment_id, body.body, body.version))
 
 
-@route(bp, "/comments/{comment_id}", "PUT", summary="Replace a comment (author or can_edit_all)", body=CommentPutBody)
+@route(bp, "/comments/{comment_id}", "PUT", summary="Replace a comment (author or can_edit_all)", body="CommentPutBody")
 def put_comment(ctx: Ctx, comment_id: str) -> dict[str, Any]:
     body: CommentPutBody = ctx.body
     return posts.comment_view(posts.edit_comment(ctx.caller, comment_id, body.body, body.version))

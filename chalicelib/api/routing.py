@@ -8,13 +8,13 @@ idempotency replay; every exception becomes a JSON error in ``api/errors.py``.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from chalice import Blueprint, Response
 from chalice.app import Request
-from pydantic import BaseModel, TypeAdapter, ValidationError
 from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.api import errors
@@ -22,6 +22,9 @@ from chalicelib.domain import auth
 from chalicelib.domain.errors import DomainError, Invalid, NotFound, Unauthorized
 from chalicelib.settings import get_settings
 from chalicelib.store.idempotency import Replay
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, TypeAdapter
 
 # Curl's -d sends form encoding by default; every body is parsed as JSON whatever
 # its label, so a JSON body works and anything else gets a clear 400.
@@ -45,11 +48,16 @@ class RouteDoc:
     path: str
     summary: str
     auth: AuthMode
-    body: type[BaseModel] | None
+    body_name: str | None  # a model of api/schemas.py, by name: see ``route``
     status: int
     tag: str
     query: dict[str, str]
     headers: dict[str, str]
+
+    @property
+    def body(self) -> type[BaseModel] | None:
+        """The pydantic model of the request body."""
+        return _request_model(self.body_name) if self.body_name is not None else None
 
     @property
     def response(self) -> Any:
@@ -67,8 +75,28 @@ def _response_models() -> dict[tuple[str, str], Any]:
 
 @functools.cache
 def _checker(method: str, path: str) -> TypeAdapter[Any] | None:
+    from pydantic import TypeAdapter
+
     model = _response_models().get((method, path))
     return TypeAdapter(model) if model is not None else None
+
+
+@functools.cache
+def _request_model(name: str) -> type[BaseModel]:
+    """A request body's model, by name. api/schemas.py (and pydantic, and email-validator) is
+    imported with the first request that has a body: a cold start that serves none (a stream or
+    scheduled function, a GET) does not build its models."""
+    from chalicelib.api import schemas
+
+    model: type[BaseModel] = getattr(schemas, name)
+    return model
+
+
+def _is_validation_error(exc: Exception) -> bool:
+    """A pydantic ValidationError (a body refused), without importing pydantic to ask: if it is not
+    imported yet, nothing has raised one."""
+    pydantic_core = sys.modules.get("pydantic_core")
+    return pydantic_core is not None and isinstance(exc, pydantic_core.ValidationError)
 
 
 ROUTES: list[RouteDoc] = []
@@ -123,11 +151,13 @@ def route(
     *,
     summary: str,
     auth_mode: AuthMode = "required",
-    body: type[BaseModel] | None = None,
+    body: str | None = None,
     status: int = 200,
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a route. ``body`` names the request body's model in api/schemas.py (a name, not
+    the class: the models are built on first use, not at import; a cold start pays nothing for them)."""
     tag = getattr(bp, "_import_name", "api").rsplit(".", 1)[-1]
     ROUTES.append(RouteDoc(method, path, summary, auth_mode, body, status, tag, query or {}, headers or {}))
 
@@ -147,11 +177,11 @@ def route(
                 return _respond(result, status)
             except DomainError as err:
                 return errors.from_domain(err)
-            except ValidationError as err:
-                return errors.from_validation(err)
             except PynamoDBException as err:
                 return errors.from_store(err)
             except Exception as exc:
+                if _is_validation_error(exc):
+                    return errors.from_validation(exc)  # type: ignore[arg-type]
                 return errors.internal(exc)
 
         bp.route(path, methods=[method], content_types=CONTENT_TYPES)(view)
@@ -165,6 +195,8 @@ def _conforms(checked: TypeAdapter[Any], result: Any) -> None:
     body = result.body if isinstance(result, (Reply, Replay)) else result
     if isinstance(result, Replay) and result.status_code >= 300:
         return
+    from pydantic import ValidationError
+
     try:
         checked.validate_python(body, strict=False)
     except ValidationError as e:  # our bug, not the client's: a 500 (and a failing test), never a 400
@@ -178,16 +210,16 @@ def _caller(request: Request, mode: AuthMode) -> auth.Caller | None:
     return auth.authenticate(header)
 
 
-def _body(request: Request, model: type[BaseModel] | None) -> Any:
+def _body(request: Request, name: str | None) -> Any:
     raw = request.raw_body or b""
     limit = get_settings().max_body_bytes
     if len(raw) > limit:
         raise Invalid(f"The body is larger than {limit} bytes.", code="BodyTooLarge")
-    if model is None:
+    if name is None:
         return None
     if not raw.strip():
         raise Invalid("This request needs a JSON body.", code="MissingBody")
-    return model.model_validate_json(raw)
+    return _request_model(name).model_validate_json(raw)
 
 
 def _respond(result: Any, status: int) -> Response:

@@ -8,14 +8,14 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+from chalicelib.api.limits import MAX_YEAR, MIN_YEAR
+
 MAX_TICKETS_PER_ORDER = 50  # an order and its tickets must fit one 100-item transaction
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
-
-
-MIN_YEAR, MAX_YEAR = 2000, 2999  # sane bounds keep date arithmetic far from datetime's limits
+    # defer_build: a model is built the first time it validates, not when this module is imported
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True, defer_build=True)
 
 
 def _utc(value: datetime) -> datetime:

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib.api.orders import idempotency_of
 from chalicelib.api.routing import PAGE, Ctx, Reply, page_body, route
-from chalicelib.api.schemas import (
-    SupportCommentBody,
-    SupportCommentPatchBody,
-    SupportCommentPutBody,
-    TicketBody,
-    TicketPatchBody,
-    TicketPutBody,
-)
 from chalicelib.domain import support
 from chalicelib.domain.errors import Invalid
 from chalicelib.store.idempotency import Replay
 from chalicelib.store.support import PRIORITIES, STATUSES
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import (
+        SupportCommentBody,
+        SupportCommentPatchBody,
+        SupportCommentPutBody,
+        TicketBody,
+        TicketPatchBody,
+        TicketPutBody,
+    )
 
 bp = Blueprint(__name__)
 TICKET = "/support/tickets/{ticket_id}"
@@ -38,7 +40,7 @@ FILTERS = {
     "/support/tickets",
     "POST",
     summary="Open a support ticket, optionally about one of your orders or events",
-    body=TicketBody,
+    body="TicketBody",
     status=201,
     headers=IDEMPOTENCY,
 )
@@ -86,7 +88,7 @@ def get_ticket(ctx: Ctx, ticket_id: str) -> dict[str, Any]:
     TICKET,
     "PATCH",
     summary="Change some fields of a ticket (each change kept in its history)",
-    body=TicketPatchBody,
+    body="TicketPatchBody",
 )
 def patch_ticket(ctx: Ctx, ticket_id: str) -> dict[str, Any]:
     b: TicketPatchBody = ctx.body
@@ -94,7 +96,7 @@ def patch_ticket(ctx: Ctx, ticket_id: str) -> dict[str, Any]:
     return support.view(support.edit(ctx.caller, ticket_id, fields, b.version))
 
 
-@route(bp, TICKET, "PUT", summary="Replace the editable fields of a ticket", body=TicketPutBody)
+@route(bp, TICKET, "PUT", summary="Replace the editable fields of a ticket", body="TicketPutBody")
 def put_ticket(ctx: Ctx, ticket_id: str) -> dict[str, Any]:
     b: TicketPutBody = ctx.body
     fields = {name: getattr(b, name) for name in support.EDITABLE}
@@ -119,7 +121,7 @@ def ticket_history(ctx: Ctx, ticket_id: str) -> dict[str, Any]:
     f"{TICKET}/comments",
     "POST",
     summary="Comment on a ticket; staff may write internal notes (never shown to the creator)",
-    body=SupportCommentBody,
+    body="SupportCommentBody",
     status=201,
     headers=IDEMPOTENCY,
 )
@@ -141,14 +143,14 @@ def get_comment(ctx: Ctx, comment_id: str) -> dict[str, Any]:
     return support.comment_view(support.get_comment(ctx.caller, comment_id))
 
 
-@route(bp, COMMENT, "PATCH", summary="Change a support comment", body=SupportCommentPatchBody)
+@route(bp, COMMENT, "PATCH", summary="Change a support comment", body="SupportCommentPatchBody")
 def patch_comment(ctx: Ctx, comment_id: str) -> dict[str, Any]:
     b: SupportCommentPatchBody = ctx.body
     fields = {name: getattr(b, name) for name in ("body", "internal") if getattr(b, name) is not None}
     return support.comment_view(support.edit_comment(ctx.caller, comment_id, fields, b.version))
 
 
-@route(bp, COMMENT, "PUT", summary="Replace a support comment's body and visibility", body=SupportCommentPutBody)
+@route(bp, COMMENT, "PUT", summary="Replace a support comment's body and visibility", body="SupportCommentPutBody")
 def put_comment(ctx: Ctx, comment_id: str) -> dict[str, Any]:
     b: SupportCommentPutBody = ctx.body
     fields = {"body": b.body, "internal": b.internal}

@@ -7,7 +7,6 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.api.routing import PAGE, Ctx, Reply, page_body, route
-from chalicelib.api.schemas import UserPatchBody, UserPutBody
 from chalicelib.domain import users
 
 bp = Blueprint(__name__)
@@ -25,13 +24,13 @@ def get_user(ctx: Ctx, user_id: str) -> dict[str, Any]:
     return users.view(users.get(ctx.caller, user_id), ctx.caller)
 
 
-@route(bp, "/users/{user_id}", "PATCH", summary="Change some fields of a user", body=UserPatchBody)
+@route(bp, "/users/{user_id}", "PATCH", summary="Change some fields of a user", body="UserPatchBody")
 def patch_user(ctx: Ctx, user_id: str) -> dict[str, Any]:
     changes = ctx.body.model_dump(exclude_none=True)
     return users.view(users.edit(ctx.caller, user_id, changes), ctx.caller)
 
 
-@route(bp, "/users/{user_id}", "PUT", summary="Replace the editable fields of a user", body=UserPutBody)
+@route(bp, "/users/{user_id}", "PUT", summary="Replace the editable fields of a user", body="UserPutBody")
 def put_user(ctx: Ctx, user_id: str) -> dict[str, Any]:
     changes = ctx.body.model_dump(exclude_none=True)
     return users.view(users.edit(ctx.caller, user_id, changes), ctx.caller)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib.api.routing import Ctx, Reply, route
-from chalicelib.api.schemas import WaitlistBody
 from chalicelib.domain import waitlist
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import WaitlistBody
 
 bp = Blueprint(__name__)
 
@@ -18,7 +20,7 @@ bp = Blueprint(__name__)
     "/events/{event_id}/waitlist",
     "POST",
     summary="Join the waiting list of a sold-out section",
-    body=WaitlistBody,
+    body="WaitlistBody",
     status=201,
 )
 def join(ctx: Ctx, event_id: str) -> dict[str, Any]:

@@ -2,16 +2,26 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from ulid import ULID
+if TYPE_CHECKING:
+    from ulid import ULID
 
 # Tests move the clock forward (hold expiry) without sleeping: every "now" in the app comes from utcnow().
 _skew = [timedelta(0)]
 
 
+def _ulid() -> type[ULID]:
+    # Imported on first use: python-ulid reads its version from the package metadata when imported
+    # (importlib.metadata, ~20 ms), which a cold start that makes no id need not pay.
+    from ulid import ULID
+
+    return ULID
+
+
 def new_id() -> str:
     """An opaque, time-sortable id (ULID)."""
-    return str(ULID())
+    return str(_ulid()())
 
 
 def utcnow() -> datetime:
@@ -37,4 +47,4 @@ def derived_id(seed: str, at: datetime) -> str:
     """A ULID that sorts by ``at`` and is the same for the same seed: an idempotent id for derived items."""
     digest = hashlib.sha256(seed.encode()).digest()
     millis = int(at.timestamp() * 1000).to_bytes(6, "big")
-    return str(ULID.from_bytes(millis + digest[:10]))
+    return str(_ulid().from_bytes(millis + digest[:10]))

@@ -17,9 +17,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import pygeohash
-from pygeohash.neighbor import get_adjacent
-
 from chalicelib.auth.permissions import Permission
 from chalicelib.domain.auth import Caller
 from chalicelib.domain.errors import Forbidden, Invalid
@@ -39,12 +36,18 @@ EARTH_RADIUS_M = 6_371_008.8  # the mean radius (IUGG)
 
 
 # --- geometry ------------------------------------------------------------------------------------
+# pygeohash is imported where it is used: a cold start that places nothing does not load it.
 def cell_of(lat: float, lon: float) -> str:
+    import pygeohash
+
     return pygeohash.encode(lat, lon, PRECISION)
 
 
 def block(cell: str) -> list[str]:
     """The cell and its ring of 8 neighbours (fewer at the poles; the grid wraps at ±180°)."""
+    import pygeohash
+    from pygeohash.neighbor import get_adjacent
+
     exact = pygeohash.decode_exactly(cell)
     column = [cell]
     if exact.latitude + exact.latitude_error < 90:
@@ -64,6 +67,8 @@ def radius_m(lat: float, cell: str) -> float:
     longitude (if it does not hold a pole), so it is covered while d ≤ h and
     sin d ≤ sin w · cos φ and d < 90° - |φ|.
     """
+    import pygeohash
+
     exact = pygeohash.decode_exactly(cell)
     h, w = math.radians(2 * exact.latitude_error), math.radians(2 * exact.longitude_error)
     phi = math.radians(max(-90.0, min(90.0, lat)))

@@ -22,10 +22,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
-import segno
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from chalicelib.auth.permissions import Permission
 from chalicelib.domain import users
 from chalicelib.domain.auth import Caller
@@ -83,11 +79,17 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+# PyJWT, cryptography and segno are imported by the functions that use them: a cold start that
+# signs, verifies or draws no ticket (most of them) does not load them.
+
+
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _new_key(event_id: str) -> TicketKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     private = Ed25519PrivateKey.generate()
     return TicketKey(
         event_id=event_id,
@@ -117,6 +119,9 @@ def claims_of(ticket: Ticket) -> dict[str, str]:
 
 
 def sign(ticket: Ticket, key: TicketKey) -> str:
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     private = Ed25519PrivateKey.from_private_bytes(_unb64(key.private_key))
     # No "typ": every byte costs QR modules, and a ticket code is never mistaken for a bearer token.
     return jwt.encode(claims_of(ticket), private, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": None})
@@ -132,6 +137,8 @@ def verify_code(code: str, event_id: str, jwks: Sequence[Mapping[str, Any]]) -> 
     Raises :class:`InvalidCode` saying why: not a ticket code, another event's, a key the
     event does not have, a signature that does not verify.
     """
+    import jwt
+
     if not code or len(code) > MAX_CODE_LENGTH or not code.isascii():
         raise InvalidCode("not a ticket code")
     try:
@@ -218,6 +225,8 @@ def get(caller: Caller, ticket_id: str) -> Ticket:
 
 def qr_svg(code: str) -> str:
     """The code as a QR symbol, an SVG document (a full QR code, never a Micro QR: phones read those badly)."""
+    import segno
+
     out = io.BytesIO()
     segno.make(code, error=QR_ERROR_LEVEL, micro=False).save(out, kind="svg", scale=QR_SCALE, border=QR_BORDER)
     return out.getvalue().decode()
